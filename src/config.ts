@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+// src/ and dist/ both sit one level below package.json.
+const packageVersion = (
+  JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/**
+ * One typed, validated config object, read from the environment (12-factor).
+ * A bad value stops the process with a message naming the variable, so a typo in
+ * a compose file fails loudly at start instead of misbehaving under load.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonEmpty = z.string().trim().min(1);
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// Every variable the service reads, with its default. Unset and empty both mean "use the default".
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: nonEmpty.default('0.0.0.0'),
+
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DB_HOST: nonEmpty.optional(),
+  DB_PORT: port.default(5432),
+  DB_USER: nonEmpty.optional(),
+  DB_PASSWORD: z.string().optional(),
+  DB_NAME: nonEmpty.optional(),
+  DB_POOL_MAX: positiveInt.max(100).default(10),
+  DB_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
+  DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
+  PGLITE_DATA_DIR: nonEmpty.optional(),
+  MIGRATE_ON_START: bool.default(true),
+
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_HOST: nonEmpty.optional(),
+  REDIS_PORT: port.default(6379),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(200),
+  CACHE_TTL_SECONDS: positiveInt.max(3600).default(10),
+  MEMORY_CACHE_MAX_ENTRIES: positiveInt.default(1000),
+
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  LOG_FILE: nonEmpty.optional(),
+  METRICS_ENABLED: bool.default(true),
+
+  SERVICE_NAME: nonEmpty.optional(),
+  OTEL_SERVICE_NAME: nonEmpty.optional(),
+  SERVICE_VERSION: nonEmpty.default(packageVersion),
+  GIT_COMMIT_SHA: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/i, 'expected a git commit sha (7-40 hex digits)')
+    .optional(),
+  GIT_COMMIT_TIME: z.iso.datetime({ offset: true }).optional(),
+  DEPLOYMENT_ENVIRONMENT: nonEmpty.optional(),
+  NODE_ENV: nonEmpty.optional(),
+
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10000),
+  REQUEST_TIMEOUT_MS: positiveInt.default(15000),
+
+  CHAOS_ENABLED: bool.default(false),
+  CHAOS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  DORA_INCIDENT_SEVERITIES: nonEmpty.default('critical'),
+  DORA_RECORD_DEPLOYMENT: bool.default(true),
+});
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; connectionString: string; poolMax: number }
+  | { kind: 'embedded'; dataDir?: string };
+
+export type CacheConfig =
+  | { kind: 'redis'; url: string; commandTimeoutMs: number }
+  | { kind: 'memory'; maxEntries: number };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  dbConnectTimeoutMs: number;
+  dbStatementTimeoutMs: number;
+  migrateOnStart: boolean;
+  cache: CacheConfig;
+  cacheTtlSeconds: number;
+  logLevel: (typeof logLevels)[number];
+  logFile?: string;
+  metricsEnabled: boolean;
+  service: {
+    name: string;
+    version: string;
+    commitSha?: string;
+    commitTime?: string;
+    environment: string;
+  };
+  shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
+  chaos: { enabled: boolean; token?: string };
+  dora: { incidentSeverities: string[]; recordDeployment: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+function databaseFrom(e: z.infer<typeof envSchema>): DatabaseConfig {
+  if (e.DATABASE_URL) return { kind: 'postgres', connectionString: e.DATABASE_URL, poolMax: e.DB_POOL_MAX };
+  if (e.DB_HOST) {
+    const url = new URL('postgres://localhost');
+    url.hostname = e.DB_HOST;
+    url.port = String(e.DB_PORT);
+    url.username = encodeURIComponent(e.DB_USER ?? 'postgres');
+    if (e.DB_PASSWORD) url.password = encodeURIComponent(e.DB_PASSWORD);
+    url.pathname = `/${encodeURIComponent(e.DB_NAME ?? 'cloudmart')}`;
+    return { kind: 'postgres', connectionString: url.toString(), poolMax: e.DB_POOL_MAX };
+  }
+  return { kind: 'embedded', dataDir: e.PGLITE_DATA_DIR };
+}
+
+function cacheFrom(e: z.infer<typeof envSchema>): CacheConfig {
+  const url = e.REDIS_URL ?? (e.REDIS_HOST ? `redis://${e.REDIS_HOST}:${e.REDIS_PORT}` : undefined);
+  return url
+    ? { kind: 'redis', url, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+    : { kind: 'memory', maxEntries: e.MEMORY_CACHE_MAX_ENTRIES };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.CHAOS_ENABLED && !e.CHAOS_TOKEN) {
+    throw new ConfigError('Invalid configuration:\n  CHAOS_TOKEN: required when CHAOS_ENABLED=true');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: databaseFrom(e),
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    migrateOnStart: e.MIGRATE_ON_START,
+    cache: cacheFrom(e),
+    cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    logFile: e.LOG_FILE,
+    metricsEnabled: e.METRICS_ENABLED,
+    service: {
+      name: e.OTEL_SERVICE_NAME ?? e.SERVICE_NAME ?? 'cloudmart-backend',
+      version: e.SERVICE_VERSION,
+      commitSha: e.GIT_COMMIT_SHA?.toLowerCase(),
+      commitTime: e.GIT_COMMIT_TIME,
+      environment: e.DEPLOYMENT_ENVIRONMENT ?? e.NODE_ENV ?? 'development',
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    chaos: { enabled: e.CHAOS_ENABLED, token: e.CHAOS_TOKEN },
+    dora: {
+      incidentSeverities: e.DORA_INCIDENT_SEVERITIES.split(',').map((s) => s.trim()).filter(Boolean),
+      recordDeployment: e.DORA_RECORD_DEPLOYMENT,
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Input schemas: everything a client sends is parsed here before it reaches SQL. */
+
+const MAX_INT4 = 2_147_483_647;
+
+export const idParam = z.coerce
+  .number({ error: 'must be a positive integer' })
+  .int('must be a positive integer')
+  .positive('must be a positive integer')
+  .max(MAX_INT4, 'is too large');
+
+// Query parameters arrive as strings; an array (?limit=1&limit=2) is a client error, not a crash.
+const queryString = z.string({ error: 'must be given once, as a string' });
+
+const queryInt = (min: number, max: number) =>
+  queryString
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const productListQuery = z
+  .object({
+    limit: queryInt(1, 100).optional(),
+    offset: queryInt(0, 100_000).optional(),
+    cursor: queryString.regex(/^\d{1,10}$/, 'must be the nextCursor of a previous page').optional(),
+    category: queryString.trim().toLowerCase().min(1).max(50).optional(),
+    q: queryString.trim().min(1).max(100).optional(),
+  })
+  .strict()
+  .refine((v) => !(v.cursor !== undefined && v.offset !== undefined), {
+    message: 'use either offset or cursor, not both',
+    path: ['cursor'],
+  });
+
+export type ProductListQuery = z.infer<typeof productListQuery>;
+
+export const orderListQuery = z
+  .object({
+    limit: queryInt(1, 100).optional(),
+    offset: queryInt(0, 1_000_000).optional(),
+  })
+  .strict();
+
+export const MAX_QUANTITY = 1000;
+export const MAX_ITEMS = 50;
+
+export const orderRequest = z
+  .object({
+    items: z
+      .array(
+        z
+          .object({
+            productId: z.number().int().positive().max(MAX_INT4),
+            quantity: z.number().int().min(1).max(MAX_QUANTITY),
+          })
+          .strict(),
+      )
+      .min(1, 'an order needs at least one item')
+      .max(MAX_ITEMS),
+    customerEmail: z.email().max(254),
+  })
+  .strict();
+
+export type OrderRequest = z.infer<typeof orderRequest>;
+
+export const idempotencyKey = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');

@@ -1,0 +1,52 @@
+import express, { Router } from 'express';
+import type { OrderService } from '../../domain/orders';
+import { idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
+import type { DomainEvents } from '../../domain/types';
+import { annotateSpan } from '../../telemetry/trace-context';
+import { requireJson } from '../middleware/errors';
+import { parseInput } from '../validate';
+
+export const BODY_LIMIT = '100kb';
+
+export function orderRoutes(orders: OrderService, events: DomainEvents): Router {
+  const router = Router();
+  // Parsed inside the route, so even a malformed body is counted under its route template.
+  const json = [requireJson, express.json({ limit: BODY_LIMIT, strict: true })];
+
+  router.post('/api/orders', ...json, async (req, res) => {
+    let body: OrderRequest;
+    let key: string | undefined;
+    try {
+      key = req.get('Idempotency-Key') === undefined ? undefined : parseInput(idempotencyKey, req.get('Idempotency-Key'), 'header');
+      body = parseInput(orderRequest, req.body, 'body');
+    } catch (err) {
+      events.orderFailed('validation_failed');
+      throw err;
+    }
+    const { order, replayed } = await orders.place(body, key);
+    annotateSpan({
+      'cloudmart.order.id': order.id,
+      'cloudmart.order.item_count': order.items.length,
+      'cloudmart.order.replayed': replayed,
+    });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201).location(`/api/orders/${order.id}`).json(order);
+  });
+
+  router.get('/api/orders', async (req, res) => {
+    const q = parseInput(orderListQuery, req.query, 'query');
+    res.json(await orders.list(q.limit ?? 20, q.offset ?? 0));
+  });
+
+  router.get('/api/orders/:id', async (req, res) => {
+    res.json(await orders.get(parseInput(idParam, req.params.id, 'params')));
+  });
+
+  router.post('/api/orders/:id/cancel', async (req, res) => {
+    const id = parseInput(idParam, req.params.id, 'params');
+    annotateSpan({ 'cloudmart.order.id': id });
+    res.json(await orders.cancel(id));
+  });
+
+  return router;
+}

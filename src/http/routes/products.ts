@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import type { ProductService } from '../../domain/products';
+import { idParam, productListQuery } from '../../domain/schemas';
+import { annotateSpan } from '../../telemetry/trace-context';
+import { parseInput } from '../validate';
+
+export function productRoutes(products: ProductService): Router {
+  const router = Router();
+
+  router.get('/api/products', async (req, res) => {
+    const query = parseInput(productListQuery, req.query, 'query');
+    const { page, hit } = await products.list(query);
+    annotateSpan({ 'cloudmart.cache.hit': hit, 'cloudmart.products.count': page.data.length });
+    res.setHeader('X-Cache', hit ? 'HIT' : 'MISS').json(page);
+  });
+
+  router.get('/api/products/:id', async (req, res) => {
+    const id = parseInput(idParam, req.params.id, 'params');
+    const { product, hit } = await products.get(id);
+    annotateSpan({ 'cloudmart.cache.hit': hit, 'cloudmart.product.id': id });
+    res.setHeader('X-Cache', hit ? 'HIT' : 'MISS').json(product);
+  });
+
+  return router;
+}

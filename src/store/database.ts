@@ -1,0 +1,104 @@
+import pg, { type PoolClient, type QueryResultRow } from 'pg';
+import { AppError } from '../domain/errors';
+import { isDatabaseUnavailable } from './db-errors';
+
+export interface Queryable {
+  query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+}
+
+export interface DatabaseOptions {
+  connectionString: string;
+  max: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  onError?: (err: Error) => void;
+}
+
+function unavailable(err: unknown): never {
+  if (isDatabaseUnavailable(err)) {
+    throw AppError.unavailable('DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly', err);
+  }
+  throw err;
+}
+
+/**
+ * The pg Pool behind one small interface. Every failure to reach Postgres becomes
+ * a 503 AppError here, so no caller hangs or leaks a driver error to a client.
+ */
+export class Database implements Queryable {
+  readonly pool: pg.Pool;
+
+  constructor(opts: DatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.max,
+      // Bounded waits: a request never hangs on a dead or overloaded database.
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      statement_timeout: opts.statementTimeoutMs,
+      query_timeout: opts.statementTimeoutMs + 1000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'cloudmart-backend',
+    });
+    // An idle client losing its server (Postgres restarted) emits here; without a
+    // listener that would crash the process. The pool drops the client by itself.
+    this.pool.on('error', (err) => opts.onError?.(err));
+  }
+
+  async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    try {
+      const result = await this.pool.query<R>(text, values);
+      return result.rows;
+    } catch (err) {
+      return unavailable(err);
+    }
+  }
+
+  /** Runs fn in one transaction; rolls back on any error and rethrows it. */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return unavailable(err);
+    }
+    const tx: Queryable = {
+      query: async <R extends QueryResultRow>(text: string, values?: unknown[]) =>
+        (await client.query<R>(text, values)).rows,
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      broken = isDatabaseUnavailable(err);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      return unavailable(err);
+    } finally {
+      // A client whose connection failed mid-transaction must not go back to the pool.
+      client.release(broken);
+    }
+  }
+
+  /** Readiness: a trivial query under a short deadline. */
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.pool.query('SELECT 1'), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  stats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { currentTraceIds } from './trace-context';
+
+export type { Logger } from 'pino';
+
+const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export interface LoggerOptions {
+  level?: string;
+  /** Also append JSON lines to this file (the course mounts ./logs for Promtail). */
+  file?: string;
+  service?: string;
+  /** Where stdout lines go; tests pass a stream to read what the service logs. */
+  destination?: DestinationStream;
+}
+
+function destinationFor(opts: LoggerOptions): DestinationStream {
+  // Asynchronous, buffered writes: a synchronous write per line is the single largest
+  // logging cost under load. flushLogger() drains the buffer on shutdown.
+  const stdout = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  if (!opts.file) return stdout;
+  mkdirSync(path.dirname(opts.file), { recursive: true });
+  const file = pino.destination({ dest: opts.file, sync: false, mkdir: true });
+  return pino.multistream([{ stream: stdout }, { stream: file }]);
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  // An invalid level is reported by config validation with the variable's name;
+  // here it must not crash the process before that message can be written.
+  const level = opts.level && levels.has(opts.level) ? opts.level : 'info';
+  return pino(
+    {
+      level,
+      base: { service: opts.service ?? 'cloudmart-backend' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names, not numbers: Loki and Promtail then need no mapping.
+      formatters: { level: (label) => ({ level: label }) },
+      messageKey: 'msg',
+      // trace_id/span_id on every line written inside a traced request.
+      mixin: () => currentTraceIds() ?? {},
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'headers.cookie',
+          'res.headers["set-cookie"]',
+          '*.password',
+          'password',
+          'token',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destinationFor(opts),
+  );
+}
+
+/** Drains buffered log lines; called as the process exits. */
+export function flushLogger(logger: Logger): void {
+  try {
+    logger.flush();
+  } catch {
+    // A closed stdout (e.g. a pipe whose reader exited) must not turn shutdown into a crash.
+  }
+}

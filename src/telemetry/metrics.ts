@@ -1,0 +1,168 @@
+import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
+
+/**
+ * Every metric the service exposes, in one registry. The names are contracts: the
+ * Grafana dashboards and Prometheus rules in docker/ query them.
+ */
+
+// 5 ms to 10 s: the course's latency range, dense where a web API lives.
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export type HttpLabels = 'method' | 'route' | 'status_code';
+
+export interface Metrics {
+  readonly registry: Registry<OpenMetricsContentType>;
+  readonly httpDuration: Histogram<HttpLabels>;
+  readonly httpRequests: Counter<HttpLabels>;
+  readonly httpInFlight: Gauge;
+  readonly ordersCreated: Counter;
+  readonly ordersFailed: Counter<'reason'>;
+  readonly orderValue: Histogram;
+  readonly cacheRequests: Counter<'result'>;
+  readonly dbPoolConnections: Gauge<'state'>;
+  readonly dbPoolWaiting: Gauge;
+  readonly redisConnected: Gauge;
+  readonly buildInfo: Gauge<'version' | 'commit'>;
+}
+
+export function createMetrics(): Metrics {
+  // Exemplars exist only in OpenMetrics; renderMetrics() serves the classic text
+  // format from the same registry to scrapers that do not ask for OpenMetrics.
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registers = [registry];
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Duration of HTTP requests by route template, in seconds',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+      enableExemplars: true,
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route template and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      registers,
+    }),
+    httpInFlight: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served right now',
+      registers,
+    }),
+    ordersCreated: new Counter({
+      name: 'cloudmart_orders_created_total',
+      help: 'Orders created',
+      registers,
+    }),
+    ordersFailed: new Counter({
+      name: 'cloudmart_orders_failed_total',
+      help: 'Orders refused or failed, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    orderValue: new Histogram({
+      name: 'cloudmart_order_value_cents',
+      help: 'Total value of created orders, in cents',
+      buckets: [500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000],
+      registers,
+    }),
+    cacheRequests: new Counter({
+      name: 'cloudmart_cache_requests_total',
+      help: 'Cache lookups by result (hit, miss, error)',
+      labelNames: ['result'],
+      registers,
+    }),
+    dbPoolConnections: new Gauge({
+      name: 'cloudmart_db_pool_connections',
+      help: 'Postgres pool connections by state (total, idle)',
+      labelNames: ['state'],
+      registers,
+    }),
+    dbPoolWaiting: new Gauge({
+      name: 'cloudmart_db_pool_waiting_clients',
+      help: 'Requests waiting for a Postgres pool connection',
+      registers,
+    }),
+    redisConnected: new Gauge({
+      name: 'cloudmart_redis_connected',
+      help: '1 when the Redis cache connection is ready, 0 otherwise (absent with the in-memory cache)',
+      registers,
+    }),
+    buildInfo: new Gauge({
+      name: 'cloudmart_build_info',
+      help: 'Always 1; labels carry the running version and commit',
+      labelNames: ['version', 'commit'],
+      registers,
+    }),
+  };
+}
+
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+function formatLabels(labels: Record<string, string | number | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    if (v !== undefined) parts.push(`${k}="${escapeLabel(String(v))}"`);
+  }
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+interface MetricValue {
+  value: number;
+  labels: Record<string, string | number | undefined>;
+  metricName?: string;
+  exemplar?: { labelSet: Record<string, string>; value: number | null; timestamp?: number } | null;
+}
+
+/**
+ * Renders the registry in either exposition format. prom-client's own metrics()
+ * follows the registry's fixed content type and renames counters in place when it
+ * renders OpenMetrics, so one registry cannot serve both formats through it.
+ */
+export async function renderMetrics(registry: Registry<OpenMetricsContentType>, openMetrics: boolean): Promise<string> {
+  const families = await registry.getMetricsAsJSON();
+  const out: string[] = [];
+  for (const family of families) {
+    const type = String(family.type);
+    // OpenMetrics names a counter family without its _total suffix; the samples keep it.
+    const familyName = openMetrics && type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
+    out.push(`# HELP ${familyName} ${escapeHelp(family.help)}`, `# TYPE ${familyName} ${type}`);
+    for (const v of family.values as unknown as MetricValue[]) {
+      const sampleName = v.metricName ?? (type === 'counter' && !family.name.endsWith('_total') ? `${family.name}_total` : family.name);
+      let line = `${sampleName}${formatLabels(v.labels)} ${formatValue(v.value)}`;
+      if (openMetrics && v.exemplar && v.exemplar.value !== null) {
+        line += ` # ${formatLabels(v.exemplar.labelSet)} ${formatValue(v.exemplar.value)}`;
+        if (v.exemplar.timestamp !== undefined) line += ` ${v.exemplar.timestamp}`;
+      }
+      out.push(line);
+    }
+  }
+  if (openMetrics) out.push('# EOF');
+  return `${out.join('\n')}\n`;
+}
+
+/** True when the scraper prefers OpenMetrics (Prometheus does; curl does not). */
+export function wantsOpenMetrics(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('application/openmetrics-text');
+}

@@ -1,0 +1,48 @@
+/**
+ * Loaded with `node --require ./dist/telemetry/register.js` before any application
+ * module, so the tracer patches express, pg and ioredis before they are first
+ * required. A register that loads late silently produces no spans.
+ *
+ * APM_AGENT picks the tracer: `otel` (default) or `elastic`; `none` starts neither.
+ * Never both: their context managers and propagators clash.
+ */
+import { setActiveTracer } from './agent-state';
+import { startElasticApm } from './elastic';
+import { onTelemetryShutdown } from './lifecycle';
+import { createLogger } from './logger';
+import { startOpenTelemetry } from './otel';
+
+function start(env: Record<string, string | undefined>): void {
+  const logger = createLogger({ level: env.LOG_LEVEL, service: env.OTEL_SERVICE_NAME });
+  const mode = (env.APM_AGENT ?? 'otel').toLowerCase();
+
+  if (mode === 'elastic') {
+    const agent = startElasticApm(env, logger);
+    setActiveTracer('elastic', agent);
+    onTelemetryShutdown(() => agent.flush());
+    logger.info({ tracer: 'elastic-apm-node', serverUrl: env.ELASTIC_APM_SERVER_URL ?? 'http://localhost:8200' }, 'tracing with the Elastic APM agent');
+    return;
+  }
+  if (mode === 'none' || env.OTEL_SDK_DISABLED === 'true') {
+    logger.info({ tracer: 'none' }, 'tracing disabled');
+    return;
+  }
+  if (mode !== 'otel') {
+    logger.fatal(`APM_AGENT: unsupported value "${mode}" (use otel, elastic or none)`);
+    process.exit(1);
+  }
+  const sdk = startOpenTelemetry(env, logger);
+  setActiveTracer('otel');
+  onTelemetryShutdown(() => sdk.shutdown());
+  logger.info(
+    {
+      tracer: 'opentelemetry',
+      endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318',
+      protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      elasticApm: env.ELASTIC_APM_SERVER_URL ?? null,
+    },
+    'tracing with OpenTelemetry',
+  );
+}
+
+start(process.env);

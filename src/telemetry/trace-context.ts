@@ -1,0 +1,50 @@
+import { isSpanContextValid, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { elasticAgent } from './agent-state';
+
+export interface TraceIds {
+  trace_id: string;
+  span_id: string;
+}
+
+/**
+ * The ids of the span active in the current async context, whichever tracer runs.
+ * They go on log lines and exemplars so a metric, a log line and a trace point to one another.
+ */
+export function currentTraceIds(): TraceIds | undefined {
+  const agent = elasticAgent();
+  if (agent) {
+    const ids = agent.currentTraceIds;
+    const traceId = ids['trace.id'];
+    const spanId = ids['span.id'] ?? ids['transaction.id'];
+    return traceId && spanId ? { trace_id: traceId, span_id: spanId } : undefined;
+  }
+  const ctx = trace.getActiveSpan()?.spanContext();
+  return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : undefined;
+}
+
+/** Adds business attributes to the current span (OpenTelemetry) or transaction labels (Elastic). */
+export function annotateSpan(attributes: Attributes): void {
+  const agent = elasticAgent();
+  if (agent) {
+    const tx = agent.currentTransaction;
+    if (!tx) return;
+    for (const [k, v] of Object.entries(attributes)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tx.setLabel(k, v);
+    }
+    return;
+  }
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+/** Records a failure on the current span so the trace shows where a 5xx came from. */
+export function recordSpanError(err: Error): void {
+  const agent = elasticAgent();
+  if (agent) {
+    agent.captureError(err);
+    return;
+  }
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.recordException(err);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+}
