@@ -44,6 +44,7 @@ const envSchema = z.object({
   REDIS_HOST: nonEmpty.optional(),
   REDIS_PORT: port.default(6379),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(200),
+  REDIS_KEY_PREFIX: z.string().max(64).default('cloudmart:'),
   CACHE_TTL_SECONDS: positiveInt.max(3600).default(10),
   MEMORY_CACHE_MAX_ENTRIES: positiveInt.default(1000),
 
@@ -77,7 +78,7 @@ export type DatabaseConfig =
   | { kind: 'embedded'; dataDir?: string };
 
 export type CacheConfig =
-  | { kind: 'redis'; url: string; commandTimeoutMs: number }
+  | { kind: 'redis'; url: string; commandTimeoutMs: number; keyPrefix: string }
   | { kind: 'memory'; maxEntries: number };
 
 export interface Config {
@@ -132,7 +133,7 @@ function databaseFrom(e: z.infer<typeof envSchema>): DatabaseConfig {
 function cacheFrom(e: z.infer<typeof envSchema>): CacheConfig {
   const url = e.REDIS_URL ?? (e.REDIS_HOST ? `redis://${e.REDIS_HOST}:${e.REDIS_PORT}` : undefined);
   return url
-    ? { kind: 'redis', url, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+    ? { kind: 'redis', url, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX }
     : { kind: 'memory', maxEntries: e.MEMORY_CACHE_MAX_ENTRIES };
 }
 

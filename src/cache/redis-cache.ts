@@ -4,6 +4,8 @@ import type { Cache } from './cache';
 export interface RedisCacheOptions {
   url: string;
   commandTimeoutMs: number;
+  /** Namespaces the keys, so services (or test runs) sharing one Redis never read each other's entries. */
+  keyPrefix?: string;
   onStateChange?: (state: 'ready' | 'down', err?: Error) => void;
 }
 
@@ -21,6 +23,7 @@ export class RedisCache implements Cache {
   constructor(opts: RedisCacheOptions) {
     this.client = new Redis(opts.url, {
       lazyConnect: false,
+      keyPrefix: opts.keyPrefix,
       enableOfflineQueue: false,
       commandTimeout: opts.commandTimeoutMs,
       connectTimeout: Math.max(1000, opts.commandTimeoutMs * 5),

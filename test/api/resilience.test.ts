@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { TcpProxy } from '../helpers/tcp-proxy';
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - start };
+}
+
+async function eventually(fn: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+describe('when Postgres goes away and comes back', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let t: TestApp;
+  before(async () => {
+    database = await createTestDatabase('pgdown');
+    // Migrate directly, then route the app's pool through the proxy.
+    const direct = await startTestApp({ database: { url: database.url }, cache: 'memory' });
+    await direct.close();
+    proxy = await new TcpProxy(Number(new URL(database.url).port || 5432)).start();
+    const u = new URL(database.url);
+    u.port = String(proxy.port);
+    t = await startTestApp({
+      database: { url: u.toString() },
+      cache: 'memory',
+      env: { DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '1000', MIGRATE_ON_START: 'false' },
+    });
+  });
+  after(async () => {
+    await t.close();
+    await proxy.stop();
+    await database.drop();
+  });
+
+  test('When Postgres refuses connections, then the API answers 503 JSON quickly and readiness fails', async () => {
+    await request(t.app).get('/api/products?q=mouse').expect(200);
+    proxy.set('reset');
+    const { value: res, ms } = await timed(() => request(t.app).get('/api/products?q=keyboard'));
+    assert.equal(res.status, 503);
+    assert.equal(res.body.error.code, 'DATABASE_UNAVAILABLE');
+    assert.equal(res.headers['retry-after'], '5');
+    assert.ok(ms < 3000, `answered in ${Math.round(ms)} ms`);
+    const order = await request(t.app).post('/api/orders').send({ items: [{ productId: 1, quantity: 1 }], customerEmail: 'a@b.co' });
+    assert.equal(order.status, 503);
+    const ready = await request(t.app).get('/health/ready').expect(503);
+    assert.equal(ready.body.dependencies.postgres.status, 'down');
+    await request(t.app).get('/health').expect(200);
+  });
+
+  test('When Postgres hangs, then requests still end with 503 within the configured bound', async () => {
+    proxy.set('blackhole');
+    const { value: res, ms } = await timed(() => request(t.app).get('/api/products/17'));
+    assert.equal(res.status, 503);
+    assert.ok(ms < 4000, `answered in ${Math.round(ms)} ms`);
+  });
+
+  test('When Postgres comes back, then the API recovers without a restart', async () => {
+    proxy.set('reset');
+    proxy.set('pass');
+    const recovered = await eventually(async () => (await request(t.app).get('/api/products?q=lamp')).status === 200, 10_000);
+    assert.ok(recovered);
+    await request(t.app).get('/health/ready').expect(200);
+    await request(t.app).post('/api/orders').send({ items: [{ productId: 20, quantity: 1 }], customerEmail: 'a@b.co' }).expect(201);
+  });
+});
+
+describe('when Redis is unreachable', () => {
+  let t: TestApp;
+  before(async () => {
+    // Port 1 on loopback: nothing listens there, every connect is refused.
+    t = await startTestApp({ cache: { url: 'redis://127.0.0.1:1' } });
+  });
+  after(() => t.close());
+
+  test('When products are requested, then they are served from Postgres and the cache error is counted', async () => {
+    const { value: res, ms } = await timed(() => request(t.app).get('/api/products').expect(200));
+    assert.equal(res.headers['x-cache'], 'MISS');
+    assert.equal(res.body.data.length, 20);
+    assert.ok(ms < 2000, `answered in ${Math.round(ms)} ms`);
+    await request(t.app).get('/api/products/3').expect(200);
+    await request(t.app).post('/api/orders').send({ items: [{ productId: 21, quantity: 1 }], customerEmail: 'a@b.co' }).expect(201);
+    const metrics = (await request(t.app).get('/metrics')).text;
+    assert.match(metrics, /cloudmart_cache_requests_total\{result="error"\} [1-9]/);
+    assert.match(metrics, /cloudmart_redis_connected 0/);
+    const ready = await request(t.app).get('/health/ready').expect(200);
+    assert.equal(ready.body.dependencies.redis.status, 'down', 'reported, but the cache is optional');
+  });
+});
+
+describe('when Redis goes away and comes back', () => {
+  let proxy: TcpProxy;
+  let t: TestApp;
+  before(async () => {
+    proxy = await new TcpProxy(6379).start();
+    t = await startTestApp({ cache: { url: `redis://127.0.0.1:${proxy.port}` } });
+  });
+  after(async () => {
+    await t.close();
+    await proxy.stop();
+  });
+
+  test('When Redis hangs, then requests fall back within the command timeout', async () => {
+    await eventually(async () => t.cache.connected() === true, 5000);
+    proxy.set('blackhole');
+    const { value: res, ms } = await timed(() => request(t.app).get('/api/products?category=toys').expect(200));
+    assert.equal(res.headers['x-cache'], 'MISS');
+    assert.ok(ms < 1500, `answered in ${Math.round(ms)} ms`);
+  });
+
+  test('When Redis returns, then the cache serves hits again by itself', async () => {
+    proxy.set('reset');
+    await request(t.app).get('/api/products?category=home').expect(200);
+    proxy.set('pass');
+    const back = await eventually(async () => {
+      await request(t.app).get('/api/products?category=home');
+      return (await request(t.app).get('/api/products?category=home')).headers['x-cache'] === 'HIT';
+    }, 10_000);
+    assert.ok(back, 'cache hits resumed');
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The Compose stack (compose/*.yaml), checked without a Docker engine:
+ * Compose Specification schema, pinned images, unique host ports, memory
+ * limits, self-contained layers, and the core set's memory budget.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import {
+  composeFiles,
+  composeSchemaPath,
+  composeServices,
+  memoryLimit,
+  publishedPorts,
+  repoRoot,
+  type ComposeService,
+  type Yaml,
+} from '../helpers/stack';
+
+const CORE = ['backend', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
+const GiB = 1024 ** 3;
+
+const files = composeFiles();
+const services = composeServices();
+
+function bySvc(name: string): ComposeService {
+  const s = services.find((x) => x.name === name);
+  assert.ok(s, `service ${name} is defined`);
+  return s;
+}
+
+test('every compose file validates against the Compose Specification schema', () => {
+  const schema = JSON.parse(fs.readFileSync(composeSchemaPath, 'utf8'));
+  const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true, validateFormats: false });
+  const validate = ajv.compile(schema);
+  assert.ok(files.length >= 5, 'compose.yaml, app.yaml, monitoring.yaml, exporters.yaml, elastic.yaml');
+  for (const { file, doc } of files) {
+    const ok = validate(doc);
+    assert.ok(ok, `${file}: ${ajv.errorsText(validate.errors, { separator: '\n  ' })}`);
+  }
+});
+
+test('compose.yaml includes every other layer and defines no services itself', () => {
+  const main = files.find((f) => f.file === 'compose/compose.yaml');
+  assert.ok(main, 'compose/compose.yaml exists');
+  const included = (main.doc.include ?? []).map((i: string | { path: string }) => (typeof i === 'string' ? i : i.path));
+  const layers = files.filter((f) => f.file !== 'compose/compose.yaml').map((f) => path.basename(f.file));
+  assert.deepEqual([...included].sort(), [...layers].sort());
+  assert.equal(main.doc.services, undefined);
+});
+
+test('every image is pinned to an explicit version, never latest', () => {
+  for (const { file, name, svc } of services) {
+    if (!svc.image) {
+      assert.ok(svc.build, `${file}:${name} has an image or a build`);
+      continue;
+    }
+    const image: string = svc.image;
+    assert.doesNotMatch(image, /:latest(@|$)/, `${file}:${name} uses latest`);
+    if (image.includes('@sha256:')) continue;
+    const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+    assert.match(lastSegment, /:[\w$][\w.${}:-]*$/, `${file}:${name} image ${image} has no tag`);
+    if (!svc.build) {
+      // third-party images: a concrete version (contains a digit), no variables
+      const tag = lastSegment.slice(lastSegment.indexOf(':') + 1);
+      assert.match(tag, /\d/, `${file}:${name} tag ${tag} is not a version`);
+      assert.doesNotMatch(tag, /\$/, `${file}:${name} tag ${tag} must not come from a variable`);
+      assert.doesNotMatch(tag, /^\d+$/, `${file}:${name} tag ${tag} is only a major version`);
+    }
+  }
+});
+
+test('no two services publish the same host port, across all files', () => {
+  const seen = new Map<string, string>();
+  for (const { file, name, svc } of services) {
+    for (const p of publishedPorts(svc)) {
+      const key = `${p.published}/${p.protocol}`;
+      assert.ok(!seen.has(key), `host port ${key} published by ${seen.get(key)} and ${file}:${name}`);
+      seen.set(key, `${file}:${name}`);
+    }
+  }
+  // the collisions the course had: backend and Grafana both on 3000, cAdvisor on 8080
+  assert.equal(seen.get('3000/tcp'), 'compose/app.yaml:backend');
+  assert.equal(seen.get('3001/tcp'), 'compose/monitoring.yaml:grafana');
+  assert.equal(seen.get('8081/tcp'), 'compose/exporters.yaml:cadvisor');
+});
+
+test('every service has a memory limit and no container_name', () => {
+  for (const { file, name, svc } of services) {
+    const limit = memoryLimit(svc);
+    assert.ok(limit && limit > 0, `${file}:${name} has mem_limit or deploy.resources.limits.memory`);
+    assert.equal(svc.container_name, undefined, `${file}:${name} sets container_name`);
+  }
+});
+
+test('long-running services restart; depends_on stays inside its file and waits on real healthchecks', () => {
+  for (const { file, doc } of files) {
+    for (const [name, svc] of Object.entries<Yaml>(doc.services ?? {})) {
+      if (name !== 'k6') assert.ok(svc.restart && svc.restart !== 'no', `${file}:${name} has a restart policy`);
+      const deps = svc.depends_on ?? {};
+      const entries: Array<[string, Yaml]> = Array.isArray(deps) ? deps.map((d: string) => [d, {}]) : Object.entries(deps);
+      for (const [dep, cond] of entries) {
+        // `include` resolves depends_on per file: a cross-file dependency breaks the layer.
+        assert.ok(doc.services[dep], `${file}:${name} depends on ${dep}, which is not in the same file`);
+        assert.ok(cond.condition, `${file}:${name} -> ${dep} uses the long syntax with a condition`);
+        if (cond.condition === 'service_healthy') {
+          assert.ok(doc.services[dep].healthcheck?.test, `${file}:${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+        }
+      }
+    }
+  }
+});
+
+test('named volumes are declared and mounted config files exist', () => {
+  for (const { file, doc } of files) {
+    const declared = Object.keys(doc.volumes ?? {});
+    for (const [name, svc] of Object.entries<Yaml>(doc.services ?? {})) {
+      for (const v of svc.volumes ?? []) {
+        const source = typeof v === 'string' ? v.split(':')[0] : v.source;
+        if (!source) continue;
+        if (source.startsWith('../docker/') || source === '../Dockerfile') {
+          const abs = path.resolve(repoRoot, 'compose', source);
+          assert.ok(fs.existsSync(abs), `${file}:${name} mounts ${source}, which does not exist`);
+        } else if (!source.startsWith('/') && !source.startsWith('.')) {
+          assert.ok(declared.includes(source), `${file}:${name} uses volume ${source}, not declared in ${file}`);
+        }
+      }
+    }
+  }
+});
+
+test('the core set starts without profiles, the rest only with one', () => {
+  const noProfile = services.filter((s) => !s.svc.profiles?.length).map((s) => s.name).sort();
+  assert.deepEqual(noProfile, [...CORE].sort());
+  for (const name of ['elasticsearch', 'kibana', 'apm-server']) assert.ok(bySvc(name).svc.profiles.includes('elastic'));
+  for (const name of ['node-exporter', 'cadvisor', 'postgres-exporter', 'redis-exporter']) assert.ok(bySvc(name).svc.profiles.includes('exporters'));
+  assert.deepEqual(bySvc('k6').svc.profiles, ['load']);
+  assert.deepEqual(bySvc('alloy').svc.profiles, ['alloy']);
+});
+
+test('memory budget: core set fits an 8 GB laptop, core + exporters + elastic stays under 7 GiB', () => {
+  const sum = (names: string[]) => names.reduce((acc, n) => acc + (memoryLimit(bySvc(n).svc) ?? 0), 0);
+  const exporters = services.filter((s) => s.svc.profiles?.includes('exporters')).map((s) => s.name);
+  const elastic = services.filter((s) => s.svc.profiles?.includes('elastic')).map((s) => s.name);
+  const core = sum(CORE);
+  const full = core + sum(exporters) + sum(elastic);
+  assert.ok(core <= 4 * GiB, `core limits ${(core / GiB).toFixed(2)} GiB`);
+  assert.ok(full <= 7 * GiB, `full limits ${(full / GiB).toFixed(2)} GiB`);
+});
+
+test('backend: built from the Dockerfile, wired to its dependencies, discoverable by promtail', () => {
+  const { svc } = bySvc('backend');
+  assert.equal(svc.build.dockerfile, 'Dockerfile');
+  assert.ok(fs.existsSync(path.resolve(repoRoot, 'compose', svc.build.context, svc.build.dockerfile)));
+  for (const arg of ['SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) assert.ok(arg in svc.build.args, `build arg ${arg}`);
+  const env = svc.environment;
+  assert.equal(env.DATABASE_URL, 'postgres://cloudmart:cloudmart@postgres:5432/cloudmart');
+  assert.equal(env.REDIS_URL, 'redis://redis:6379');
+  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
+  assert.equal(env.OTEL_SERVICE_NAME, 'cloudmart-backend');
+  assert.match(env.ELASTIC_APM_SERVER_URL, /http:\/\/apm-server:8200/);
+  for (const k of ['LOG_LEVEL', 'SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) assert.ok(k in env, `env ${k}`);
+  // The service validates these (sha = 7-40 hex, time = ISO 8601); empty means its default, a placeholder would stop it.
+  for (const k of ['SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) {
+    assert.equal(env[k], `\${${k}:-}`, `env ${k} defaults to empty`);
+    assert.equal(svc.build.args[k], `\${${k}:-}`, `build arg ${k} defaults to empty`);
+  }
+  assert.equal(svc.labels.logging, 'promtail');
+  assert.ok(svc.healthcheck.test.join(' ').includes('/health'));
+});
+
+test('Dockerfile: multi-stage, production deps only, non-root, healthcheck, exec-form CMD with the telemetry register', () => {
+  const df = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+  const froms = df.match(/^FROM\s+\S+/gm) ?? [];
+  assert.ok(froms.length >= 2, 'multi-stage');
+  assert.match(df, /^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m, 'pinned node:20 bookworm-slim');
+  assert.match(df, /npm ci --omit=dev/);
+  assert.match(df, /npm run build/);
+  assert.match(df, /^USER node$/m);
+  assert.match(df, /^HEALTHCHECK .*\n?.*http:\/\/127\.0\.0\.1:3000\/health/m);
+  for (const arg of ['SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) {
+    assert.match(df, new RegExp(`^ARG ${arg}`, 'm'));
+    assert.match(df, new RegExp(`${arg}=\\$\\{${arg}\\}`));
+  }
+  assert.match(df, /^CMD \["node", "--require", "\.\/dist\/telemetry\/register\.js", "dist\/server\.js"\]$/m);
+  assert.match(df, /COPY migrations/);
+  const ignore = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+  for (const entry of ['node_modules', '.git', '.env']) assert.ok(ignore.includes(entry), `.dockerignore lists ${entry}`);
+});
