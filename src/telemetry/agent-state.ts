@@ -7,7 +7,7 @@
 export interface ElasticAgentLike {
   isStarted(): boolean;
   readonly currentTraceIds: Record<string, string | undefined>;
-  readonly currentTransaction: { setLabel(name: string, value: string | number | boolean): boolean } | null;
+  readonly currentTransaction: { setLabel(name: string, value: string | number | boolean, stringify?: boolean): boolean } | null;
   captureError(err: Error): void;
   flush(): Promise<void>;
 }

@@ -10,6 +10,15 @@ export function onTelemetryShutdown(flush: Flush): void {
   flushers.push(flush);
 }
 
-export async function shutdownTelemetry(): Promise<void> {
-  await Promise.allSettled(flushers.splice(0).map((f) => f()));
+/**
+ * Flushes pending spans, but gives up after timeoutMs: an unreachable collector
+ * (whose exporter retries with backoff) must not hold a stopping container hostage.
+ */
+export async function shutdownTelemetry(timeoutMs = 3000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([Promise.allSettled(flushers.splice(0).map((f) => f())), deadline]);
+  clearTimeout(timer);
 }

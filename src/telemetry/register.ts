@@ -12,8 +12,15 @@ import { onTelemetryShutdown } from './lifecycle';
 import { createLogger } from './logger';
 import { startOpenTelemetry } from './otel';
 
+/** Modules the tracer must patch; already loaded means they were required before this file. */
+const instrumented = /[\\/]node_modules[\\/](express|pg|ioredis)[\\/]/;
+
 function start(env: Record<string, string | undefined>): void {
   const logger = createLogger({ level: env.LOG_LEVEL, service: env.OTEL_SERVICE_NAME });
+  const early = Object.keys(require.cache).filter((p) => instrumented.test(p));
+  if (early.length) {
+    logger.warn({ modules: early.slice(0, 5) }, 'telemetry loaded after instrumented modules; they will not be traced (load it with --require first)');
+  }
   const mode = (env.APM_AGENT ?? 'otel').toLowerCase();
 
   if (mode === 'elastic') {

@@ -1,5 +1,15 @@
-import { isSpanContextValid, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { getRPCMetadata } from '@opentelemetry/core';
 import { elasticAgent } from './agent-state';
+
+/**
+ * The request's server span (the http instrumentation keeps it in the context's RPC
+ * metadata), else the active span. Request-level attributes belong on the server
+ * span: it is the one Jaeger and Kibana list and search.
+ */
+function requestSpan(): Span | undefined {
+  return getRPCMetadata(context.active())?.span ?? trace.getActiveSpan();
+}
 
 export interface TraceIds {
   trace_id: string;
@@ -29,11 +39,12 @@ export function annotateSpan(attributes: Attributes): void {
     const tx = agent.currentTransaction;
     if (!tx) return;
     for (const [k, v] of Object.entries(attributes)) {
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tx.setLabel(k, v);
+      // stringify=false keeps numbers numeric in Elasticsearch, so they can be ranged and aggregated.
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tx.setLabel(k, v, false);
     }
     return;
   }
-  trace.getActiveSpan()?.setAttributes(attributes);
+  requestSpan()?.setAttributes(attributes);
 }
 
 /** Records a failure on the current span so the trace shows where a 5xx came from. */
@@ -43,7 +54,7 @@ export function recordSpanError(err: Error): void {
     agent.captureError(err);
     return;
   }
-  const span = trace.getActiveSpan();
+  const span = requestSpan();
   if (!span) return;
   span.recordException(err);
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -19,7 +21,24 @@ export interface ServerProcess {
  * Runs the built service exactly as `npm start` does (register first, then
  * dist/server.js) on a free port, and resolves once it listens.
  */
-export async function startServerProcess(env: Record<string, string>, opts: { register?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface StartOptions {
+  register?: boolean;
+  timeoutMs?: number;
+  /** For a process that logs nothing (LOG_LEVEL=silent): pick the port and poll this path until it answers. */
+  readyPath?: string;
+}
+
+export async function startServerProcess(env: Record<string, string>, opts: StartOptions = {}): Promise<ServerProcess> {
+  if (opts.readyPath) env = { ...env, PORT: env.PORT ?? String(await freePort()) };
   const args = [...(opts.register === false ? [] : ['--require', './dist/telemetry/register.js']), 'dist/server.js'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -30,9 +49,23 @@ export async function startServerProcess(env: Record<string, string>, opts: { re
   const stderr: string[] = [];
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not listen in time; stderr: ${stderr.join('\n')}`)), opts.timeoutMs ?? 30_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    if (opts.readyPath) {
+      const polled = Number(env.PORT);
+      void (async () => {
+        while (child.exitCode === null) {
+          const ok = await fetch(`http://127.0.0.1:${polled}${opts.readyPath}`).then((r) => r.ok, () => false);
+          if (ok) {
+            clearTimeout(timer);
+            return resolve(polled);
+          }
+          await sleep(100);
+        }
+      })();
+    }
+    lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);

@@ -1,0 +1,190 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import protobuf from 'protobufjs';
+
+/**
+ * A loopback OTLP/HTTP trace receiver that really decodes what arrives, in either
+ * encoding the exporters speak: protobuf (application/x-protobuf) and JSON.
+ * The schema below is the subset of opentelemetry-proto the tests read, with the
+ * upstream field numbers; unknown fields are skipped by the decoder.
+ */
+const OTLP_TRACE_PROTO = `
+syntax = "proto3";
+package otlp;
+message AnyValue {
+  oneof value {
+    string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4;
+    ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+message Resource { repeated KeyValue attributes = 1; }
+message InstrumentationScope { string name = 1; string version = 2; }
+message Status { string message = 2; int32 code = 3; }
+message Event { fixed64 time_unix_nano = 1; string name = 2; repeated KeyValue attributes = 3; }
+message Span {
+  bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4;
+  string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
+  repeated KeyValue attributes = 9; repeated Event events = 11; Status status = 15; fixed32 flags = 16;
+}
+message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
+message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+`;
+
+const ExportTraceServiceRequest = protobuf.parse(OTLP_TRACE_PROTO, { keepCase: false }).root.lookupType('otlp.ExportTraceServiceRequest');
+
+export type AttrValue = string | number | boolean | AttrValue[] | null;
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client. */
+  kind: number;
+  attributes: Record<string, AttrValue>;
+  statusCode: number;
+  events: string[];
+  resource: Record<string, AttrValue>;
+  scope: string;
+  encoding: 'protobuf' | 'json';
+}
+
+interface JsonAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: number | string;
+  doubleValue?: number;
+  arrayValue?: { values?: JsonAnyValue[] };
+}
+interface JsonKeyValue {
+  key: string;
+  value?: JsonAnyValue;
+}
+
+function anyValue(v: JsonAnyValue | undefined): AttrValue {
+  if (!v) return null;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(anyValue);
+  return null;
+}
+
+function attrs(kvs: JsonKeyValue[] | undefined): Record<string, AttrValue> {
+  return Object.fromEntries((kvs ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
+}
+
+/** The JSON encoding carries ids as hex; protobuf.js's toObject gives base64 for bytes. */
+function hexId(v: unknown, encoding: 'protobuf' | 'json'): string {
+  if (typeof v !== 'string' || v === '') return '';
+  return encoding === 'json' ? v.toLowerCase() : Buffer.from(v, 'base64').toString('hex');
+}
+
+interface JsonExport {
+  resourceSpans?: {
+    resource?: { attributes?: JsonKeyValue[] };
+    scopeSpans?: {
+      scope?: { name?: string };
+      spans?: {
+        traceId?: string;
+        spanId?: string;
+        parentSpanId?: string;
+        name?: string;
+        kind?: number;
+        attributes?: JsonKeyValue[];
+        status?: { code?: number };
+        events?: { name?: string }[];
+      }[];
+    }[];
+  }[];
+}
+
+export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] {
+  const encoding = contentType.includes('json') ? 'json' : 'protobuf';
+  const data: JsonExport =
+    encoding === 'json'
+      ? (JSON.parse(body.toString('utf8')) as JsonExport)
+      : (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: Number, bytes: String }) as JsonExport);
+  const spans: ReceivedSpan[] = [];
+  for (const rs of data.resourceSpans ?? []) {
+    const resource = attrs(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const s of ss.spans ?? []) {
+        spans.push({
+          traceId: hexId(s.traceId, encoding),
+          spanId: hexId(s.spanId, encoding),
+          parentSpanId: hexId(s.parentSpanId, encoding),
+          name: s.name ?? '',
+          kind: s.kind ?? 0,
+          attributes: attrs(s.attributes),
+          statusCode: s.status?.code ?? 0,
+          events: (s.events ?? []).map((e) => e.name ?? ''),
+          resource,
+          scope: ss.scope?.name ?? '',
+          encoding,
+        });
+      }
+    }
+  }
+  return spans;
+}
+
+const gunzip = promisify(zlib.gunzip);
+
+export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks);
+  const enc = req.headers['content-encoding'];
+  if (enc === 'gzip') return gunzip(raw);
+  if (enc === 'deflate') return promisify(zlib.inflate)(raw);
+  return raw;
+}
+
+export class OtlpReceiver {
+  readonly spans: ReceivedSpan[] = [];
+  readonly requests: { path: string; contentType: string; authorization?: string }[] = [];
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const contentType = req.headers['content-type'] ?? '';
+    const body = await readBody(req);
+    this.requests.push({ path: req.url ?? '', contentType, authorization: req.headers.authorization });
+    if (req.method !== 'POST' || req.url !== '/v1/traces') {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      this.spans.push(...decodeTraces(body, contentType));
+    } catch (err) {
+      res.writeHead(400).end(String(err));
+      return;
+    }
+    // An empty ExportTraceServiceResponse is a valid answer in both encodings.
+    if (contentType.includes('json')) res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    else res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+  }
+
+  trace(traceId: string): ReceivedSpan[] {
+    return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

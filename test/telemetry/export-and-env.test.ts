@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OtlpReceiver } from '../helpers/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
+import { startServerProcess } from '../helpers/server-process';
+
+/** A loopback port with nothing listening: reserve one, then close it. */
+async function deadPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('tracing backends and the standard OTEL_* variables', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase('otelenv');
+  });
+  after(() => database.drop());
+
+  test('When the OTLP endpoint is unreachable, then every request succeeds and the warning is logged once', async () => {
+    const server = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await deadPort()}`,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_BSP_MAX_QUEUE_SIZE: '64',
+      // The exporter retries a refused connection until this timeout, then reports the batch failed.
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+    });
+    try {
+      for (let round = 0; round < 10; round++) {
+        const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${server.url}/api/products/${(i % 40) + 1}`).then((r) => r.status)));
+        assert.deepEqual(new Set(statuses), new Set([200]));
+        await sleep(60);
+      }
+      const failing = () => server.logs.filter((l) => String(l.msg).startsWith('span export failing'));
+      for (let i = 0; i < 50 && failing().length === 0; i++) await sleep(100);
+      await sleep(1500);
+      assert.equal(failing().length, 1, 'one warning, not one per batch');
+      assert.equal(failing()[0]?.level, 'warn');
+    } finally {
+      const started = Date.now();
+      assert.equal(await server.stop(), 0);
+      assert.ok(Date.now() - started < 5000, 'shutdown does not hang on an unreachable collector');
+    }
+  });
+
+  test('When OTEL_TRACES_SAMPLER=always_off, then nothing is exported; OTEL_SERVICE_NAME renames the service', async () => {
+    const receiver = await new OtlpReceiver().start();
+    const off = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_TRACES_SAMPLER: 'always_off',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    await fetch(`${off.url}/api/products`);
+    await off.stop();
+    assert.equal(receiver.spans.length, 0);
+
+    const renamed = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_SERVICE_NAME: 'cloudmart-lab-a',
+      OTEL_RESOURCE_ATTRIBUTES: 'team=students',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    await fetch(`${renamed.url}/api/products`);
+    // Shutdown flushes what the batch processor still holds.
+    assert.equal(await renamed.stop(), 0);
+    const server = receiver.spans.find((s) => s.kind === 2);
+    assert.ok(server, 'spans flushed at shutdown');
+    assert.equal(server.resource['service.name'], 'cloudmart-lab-a');
+    assert.equal(server.resource.team, 'students');
+    await receiver.stop();
+  });
+
+  test('When OTEL_SDK_DISABLED=true, then no tracer starts and nothing is sent', async () => {
+    const receiver = await new OtlpReceiver().start();
+    const server = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    await fetch(`${server.url}/api/products`);
+    await server.stop();
+    assert.equal(receiver.requests.length, 0);
+    assert.ok(server.logs.some((l) => l.tracer === 'none'));
+    await receiver.stop();
+  });
+
+  test('When LOG_FILE is set, then the same JSON lines also go to that file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cloudmart-logs-'));
+    const file = path.join(dir, 'logs', 'backend.log');
+    const server = await startServerProcess({ DATABASE_URL: database.url, REDIS_URL, LOG_FILE: file });
+    await fetch(`${server.url}/api/products/1`, { headers: { 'X-Request-Id': 'file-req-1' } });
+    await server.stop();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(lines.some((l) => l.req_id === 'file-req-1' && l.route === '/api/products/:id'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('When LOG_LEVEL=silent, then the service writes no log lines', async () => {
+    const server = await startServerProcess({ DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'silent' }, { readyPath: '/health' });
+    await fetch(`${server.url}/api/products/1`);
+    await server.stop();
+    assert.equal(server.logs.length, 0);
+  });
+});

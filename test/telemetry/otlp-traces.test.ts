@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+
+const SERVER = 2;
+const CLIENT = 3;
+
+async function waitFor<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(50);
+  }
+}
+
+/** Waits until the trace's server span has arrived, then a little longer for its children. */
+async function traceOf(receiver: OtlpReceiver, traceId: string): Promise<ReceivedSpan[]> {
+  await waitFor(() => (receiver.trace(traceId).some((s) => s.kind === SERVER) ? true : undefined));
+  await sleep(400);
+  return receiver.trace(traceId);
+}
+
+function randomHex(bytes: number): string {
+  return Array.from({ length: bytes }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
+}
+
+/** Every span's parent chain ends at the server span. */
+function assertTree(spans: ReceivedSpan[], root: ReceivedSpan): void {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  for (const s of spans) {
+    let cur: ReceivedSpan | undefined = s;
+    let hops = 0;
+    while (cur && cur !== root && hops < 10) {
+      cur = byId.get(cur.parentSpanId);
+      hops += 1;
+    }
+    assert.equal(cur, root, `span ${s.name} descends from the server span`);
+  }
+}
+
+for (const protocol of ['http/protobuf', 'http/json'] as const) {
+  describe(`OpenTelemetry traces over OTLP ${protocol}`, () => {
+    let database: TestDatabase;
+    let jaeger: OtlpReceiver;
+    let apm: OtlpReceiver;
+    let server: ServerProcess;
+
+    before(async () => {
+      database = await createTestDatabase('otlp');
+      jaeger = await new OtlpReceiver().start();
+      apm = await new OtlpReceiver().start();
+      server = await startServerProcess({
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: `otlp-${protocol}-${process.pid}:`,
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        ELASTIC_APM_SERVER_URL: apm.url,
+        ELASTIC_APM_SECRET_TOKEN: 'lab-token',
+        SERVICE_VERSION: '9.9.9',
+        DEPLOYMENT_ENVIRONMENT: 'test',
+      });
+    });
+    after(async () => {
+      await server.stop();
+      await Promise.all([jaeger.stop(), apm.stop()]);
+      await database.drop();
+    });
+
+    test('When GET /api/products misses the cache, then one trace holds the server span with pg and redis children', async () => {
+      const traceId = randomHex(16);
+      const parent = randomHex(8);
+      const res = await fetch(`${server.url}/api/products?category=books`, { headers: { traceparent: `00-${traceId}-${parent}-01` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-cache'), 'MISS');
+      const spans = await traceOf(jaeger, traceId);
+      const root = spans.find((s) => s.kind === SERVER);
+      assert.ok(root);
+      assert.equal(root.name, 'GET /api/products', 'server span named by route');
+      assert.equal(root.parentSpanId, parent, 'incoming W3C traceparent continued');
+      assert.equal(root.attributes['http.route'], '/api/products');
+      assert.equal(root.attributes['cloudmart.cache.hit'], false);
+      const pg = spans.filter((s) => s.kind === CLIENT && s.attributes['db.system.name'] === 'postgresql');
+      const redis = spans.filter((s) => s.kind === CLIENT && s.attributes['db.system.name'] === 'redis');
+      assert.ok(pg.length >= 1, 'a pg query span');
+      assert.ok(redis.length >= 1, 'redis spans');
+      assertTree(spans, root);
+      assert.equal(root.resource['service.name'], 'cloudmart-backend');
+      assert.equal(root.resource['service.version'], '9.9.9');
+      assert.equal(root.resource['deployment.environment.name'], 'test');
+      assert.equal(root.encoding, protocol === 'http/json' ? 'json' : 'protobuf');
+    });
+
+    test('When GET /api/products is served from the cache, then the trace has no pg span and at most 6 spans', async () => {
+      await fetch(`${server.url}/api/products?category=toys`);
+      const traceId = randomHex(16);
+      const res = await fetch(`${server.url}/api/products?category=toys`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      assert.equal(res.headers.get('x-cache'), 'HIT');
+      const spans = await traceOf(jaeger, traceId);
+      assert.ok(spans.length <= 6, `${spans.length} spans: ${spans.map((s) => s.name).join(', ')}`);
+      assert.equal(spans.filter((s) => s.attributes['db.system.name'] === 'postgresql').length, 0);
+      assert.ok(spans.some((s) => s.attributes['db.system.name'] === 'redis'));
+      assert.equal(spans.filter((s) => s.scope.includes('fs') || s.scope.includes('dns') || s.scope.includes('net')).length, 0, 'no fs/dns/net noise');
+    });
+
+    test('When an order is placed, then its trace carries the order attributes and the transaction queries', async () => {
+      const traceId = randomHex(16);
+      const res = await fetch(`${server.url}/api/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', traceparent: `00-${traceId}-${randomHex(8)}-01` },
+        body: JSON.stringify({ items: [{ productId: 2, quantity: 1 }, { productId: 3, quantity: 1 }], customerEmail: 'span@example.com' }),
+      });
+      assert.equal(res.status, 201);
+      const order = (await res.json()) as { id: number };
+      const spans = await traceOf(jaeger, traceId);
+      const root = spans.find((s) => s.kind === SERVER);
+      assert.ok(root);
+      assert.equal(root.name, 'POST /api/orders');
+      assert.equal(root.attributes['cloudmart.order.id'], order.id);
+      assert.equal(root.attributes['cloudmart.order.item_count'], 2);
+      const statements = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql').map((s) => String(s.attributes['db.query.text'] ?? s.name));
+      assert.ok(statements.some((q) => q.includes('BEGIN')), statements.join('\n'));
+      assert.ok(statements.some((q) => q.includes('FOR UPDATE')));
+      assert.ok(statements.some((q) => q.includes('COMMIT')));
+      assertTree(spans, root);
+    });
+
+    test('When a request fails with 5xx-free 4xx, then the span is not an error; unknown routes are named by method only', async () => {
+      const traceId = randomHex(16);
+      const res = await fetch(`${server.url}/no/such/${randomHex(4)}`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      assert.equal(res.status, 404);
+      const [root] = (await traceOf(jaeger, traceId)).filter((s) => s.kind === SERVER);
+      assert.ok(root);
+      assert.equal(root.name, 'GET');
+      assert.notEqual(root.statusCode, 2);
+    });
+
+    test('When /metrics and /health are requested, then they produce no spans', async () => {
+      const traceId = randomHex(16);
+      for (const p of ['/metrics', '/health', '/health/ready']) {
+        await fetch(`${server.url}${p}`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      }
+      await sleep(800);
+      assert.equal(jaeger.trace(traceId).length, 0);
+    });
+
+    test('When ELASTIC_APM_SERVER_URL is set, then the same traces reach the APM server OTLP intake, authenticated', async () => {
+      const traceId = randomHex(16);
+      await fetch(`${server.url}/api/products/7`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      await traceOf(jaeger, traceId);
+      const mirrored = await waitFor(() => (apm.trace(traceId).length ? apm.trace(traceId) : undefined));
+      assert.deepEqual(
+        mirrored.map((s) => s.spanId).sort(),
+        jaeger.trace(traceId).map((s) => s.spanId).sort(),
+      );
+      assert.ok(apm.requests.every((r) => r.path === '/v1/traces' && r.authorization === 'Bearer lab-token'));
+    });
+  });
+}
