@@ -4,9 +4,12 @@
  * telemetry). Started as `node --require ./dist/telemetry/register.js dist/server.js`.
  */
 import type { AddressInfo } from 'node:net';
+import { notificationLogRoutes } from './alerting/notification-log';
 import { createApp } from './app';
+import { chaosModule } from './chaos';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openCache, openDatabase } from './dependencies';
+import { doraModule } from './dora';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { createLogger, flushLogger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
@@ -26,10 +29,27 @@ async function main(): Promise<void> {
   logger.info({ version: config.service.version, commit: config.service.commitSha, environment: config.service.environment }, 'starting cloudmart');
 
   const { db, embedded } = await openDatabase(config, logger);
-  const cache = openCache(config, logger);
   const metrics = createMetrics();
+  // A no-op unless CHAOS_ENABLED=true.
+  const chaos = chaosModule(config, metrics, logger);
+  chaos.hookDatabase(db);
+  const cache = chaos.wrapCache(openCache(config, logger));
+  // Give Redis a moment so the first requests are cached; never wait on it for long.
+  if (!(await cache.ready(2000))) logger.warn('redis not reachable yet; starting without the cache');
+  const dora = doraModule({ config, db, logger, metrics });
+  // After the migrations (openDatabase ran them); never fails the start.
+  await dora.recordOwnDeployment();
   let shuttingDown = false;
-  const { app } = createApp({ config, db, cache, logger, metrics, isShuttingDown: () => shuttingDown });
+  const { app } = createApp({
+    config,
+    db,
+    cache,
+    logger,
+    metrics,
+    before: [...chaos.before],
+    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, metrics)],
+    isShuttingDown: () => shuttingDown,
+  });
 
   const server = app.listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;

@@ -10,6 +10,8 @@ export interface Cache {
   /** Atomically increments a counter key and returns the new value. */
   incr(key: string): Promise<number>;
   del(keys: string[]): Promise<void>;
+  /** Resolves true once connected, false if that took longer than timeoutMs (the cache stays optional). */
+  ready(timeoutMs: number): Promise<boolean>;
   /** For readiness: true when the backend answers. */
   ping(): Promise<boolean>;
   /** 1/0 for the connection-state gauge; undefined where there is no connection. */

@@ -28,6 +28,10 @@ export class MemoryCache implements Cache {
     for (const k of keys) this.lru.delete(k);
   }
 
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

@@ -68,6 +68,20 @@ export class RedisCache implements Cache {
     if (keys.length) await this.client.del(...keys);
   }
 
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.isReady) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.client.once('ready', onReady);
+    });
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.client.ping()) === 'PONG';

@@ -27,6 +27,11 @@ function unavailable(err: unknown): never {
  */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
+  /**
+   * Fault injection (src/chaos) sets this to slow or fail the query path; it runs
+   * before every query and transaction. Unset in normal operation: one property check.
+   */
+  faultHook?: () => Promise<void>;
 
   constructor(opts: DatabaseOptions) {
     this.pool = new pg.Pool({
@@ -45,6 +50,7 @@ export class Database implements Queryable {
   }
 
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
+    if (this.faultHook) await this.faultHook();
     try {
       const result = await this.pool.query<R>(text, values);
       return result.rows;
@@ -55,6 +61,7 @@ export class Database implements Queryable {
 
   /** Runs fn in one transaction; rolls back on any error and rethrows it. */
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.faultHook) await this.faultHook();
     let client: PoolClient;
     try {
       client = await this.pool.connect();

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   before?: (deps: { config: Config; db: Database; metrics: Metrics; logger: Logger; cache: Cache }) => RequestHandler[];
   routers?: (deps: { config: Config; db: Database; metrics: Metrics; logger: Logger; cache: Cache }) => Router[];
+  /** Decorates the cache before the app is built, as server.ts lets fault injection do; runs before `before`. */
+  wrapCache?: (cache: Cache, deps: { config: Config; db: Database; metrics: Metrics; logger: Logger }) => Cache;
 }
 
 /**
@@ -53,8 +55,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const logs = new LogCapture();
   const logger = createLogger({ level: config.logLevel, destination: logs });
   const { db, embedded } = await openDatabase(config, logger);
-  const cache = openCache(config, logger);
   const metrics = createMetrics();
+  const opened = openCache(config, logger);
+  const cache = opts.wrapCache ? opts.wrapCache(opened, { config, db, metrics, logger }) : opened;
   const deps = { config, db, metrics, logger, cache };
   const { app } = createApp({ ...deps, before: opts.before?.(deps), routers: opts.routers?.(deps) });
   return {

@@ -9,6 +9,9 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   prometheus: 'prometheus',
   amtool: 'prometheus-alertmanager',
   alertmanager: 'prometheus-alertmanager',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
+  'prometheus-postgres-exporter': 'prometheus-postgres-exporter',
+  'prometheus-redis-exporter': 'prometheus-redis-exporter',
 };
 
 /** Absolute path of an executable on PATH, or null. */

@@ -1,0 +1,3 @@
+DROP TABLE dora_commits;
+DROP TABLE dora_incidents;
+DROP TABLE dora_deployments;

@@ -1,0 +1,52 @@
+import express, { Router } from 'express';
+import { Counter } from 'prom-client';
+import { z } from 'zod';
+import { alertmanagerPayload } from '../dora/alertmanager';
+import { requireJson } from '../http/middleware/errors';
+import { BODY_LIMIT } from '../http/routes/orders';
+import { parseInput } from '../http/validate';
+import type { Logger } from '../telemetry/logger';
+import type { Metrics } from '../telemetry/metrics';
+
+/** The receivers docker/alertmanager/alertmanager.yml routes to, by severity. */
+export const NOTIFICATION_RECEIVERS = ['critical', 'warning', 'default'] as const;
+
+const receiverParam = z.enum(NOTIFICATION_RECEIVERS, { error: `must be one of ${NOTIFICATION_RECEIVERS.join(', ')}` });
+
+/**
+ * Alertmanager's severity receivers, as a log: every notification becomes one JSON
+ * line per alert, so in the lab a fired alert shows up in Loki next to the requests
+ * that caused it. Slack or e-mail would replace this in a real deployment.
+ */
+export function notificationLogRoutes(logger: Logger, metrics: Metrics): Router {
+  const log = logger.child({ component: 'alertmanager' });
+  const notifications = new Counter({
+    name: 'cloudmart_alert_notifications_total',
+    help: 'Alert notifications received from Alertmanager, by receiver and status',
+    labelNames: ['receiver', 'status'],
+    registers: [metrics.registry],
+  });
+  const router = Router();
+  router.post('/api/alerts/:receiver', requireJson, express.json({ limit: BODY_LIMIT }), (req, res) => {
+    const receiver = parseInput(receiverParam, req.params.receiver, 'params');
+    const payload = parseInput(alertmanagerPayload, req.body, 'body');
+    for (const a of payload.alerts) {
+      notifications.inc({ receiver, status: a.status });
+      log[a.status === 'firing' ? 'warn' : 'info'](
+        {
+          receiver,
+          alert_status: a.status,
+          alertname: a.labels.alertname,
+          severity: a.labels.severity,
+          alert_service: a.labels.service,
+          fingerprint: a.fingerprint,
+          starts_at: a.startsAt.toISOString(),
+          summary: a.annotations?.summary,
+        },
+        `alert ${a.status}: ${a.labels.alertname}`,
+      );
+    }
+    res.json({ logged: payload.alerts.length });
+  });
+  return router;
+}

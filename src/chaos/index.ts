@@ -1,0 +1,58 @@
+import type { RequestHandler, Router } from 'express';
+import type { Cache } from '../cache/cache';
+import type { Config } from '../config';
+import type { Database } from '../store/database';
+import type { Logger } from '../telemetry/logger';
+import type { Metrics } from '../telemetry/metrics';
+import { chaosRoutes } from './admin-routes';
+import { ChaosCache } from './chaos-cache';
+import { hookDatabase } from './database-faults';
+import { injectRequestFaults } from './inject-requests';
+import { createChaosMetrics } from './metrics';
+import { ChaosState } from './state';
+
+export interface ChaosModule {
+  enabled: boolean;
+  /** Undefined when fault injection is disabled. */
+  state?: ChaosState;
+  before: RequestHandler[];
+  routers: Router[];
+  hookDatabase(db: Database): void;
+  wrapCache(cache: Cache): Cache;
+}
+
+const DISABLED: ChaosModule = Object.freeze({
+  enabled: false,
+  before: [],
+  routers: [],
+  hookDatabase: () => undefined,
+  wrapCache: (cache: Cache) => cache,
+});
+
+/**
+ * Fault injection for the lab (CHAOS_ENABLED=true + CHAOS_TOKEN). Disabled, it adds
+ * nothing at all: no middleware, no route (the endpoint answers 404), no decorator.
+ */
+export function chaosModule(config: Pick<Config, 'chaos'>, metrics: Metrics, logger: Logger): ChaosModule {
+  const { enabled, token } = config.chaos;
+  if (!enabled) return DISABLED;
+  // loadConfig already refuses this; checked again because a token-less endpoint would be open to anyone.
+  if (!token) throw new Error('fault injection needs CHAOS_TOKEN');
+
+  const state = new ChaosState();
+  const chaosMetrics = createChaosMetrics(metrics);
+  state.onChange((snapshot, reason) => {
+    chaosMetrics.show(snapshot);
+    logger.info({ chaos: snapshot.faults, active: snapshot.active, expiresAt: snapshot.expiresAt ?? undefined }, `chaos faults ${reason}`);
+  });
+  logger.warn('fault injection is enabled (CHAOS_ENABLED=true): PUT /api/admin/chaos can break this service on purpose');
+
+  return {
+    enabled: true,
+    state,
+    before: [injectRequestFaults(state, chaosMetrics)],
+    routers: [chaosRoutes(state, token)],
+    hookDatabase: (db) => hookDatabase(db, state, chaosMetrics),
+    wrapCache: (cache) => new ChaosCache(cache, state, chaosMetrics),
+  };
+}

@@ -1,0 +1,52 @@
+import express, { Router } from 'express';
+import { AppError } from '../domain/errors';
+import { requireJson } from '../http/middleware/errors';
+import { parseInput } from '../http/validate';
+import { alertmanagerPayload } from './alertmanager';
+import { deploymentStatusEvent, githubQuery, pushEvent } from './github';
+import { deploymentRequest, metricsQuery } from './schemas';
+import type { DoraService } from './service';
+
+// Alertmanager sends every alert of a group in one body (max_alerts: 0); GitHub pushes can be large too.
+const WEBHOOK_BODY_LIMIT = '1mb';
+
+export function doraRoutes(dora: DoraService): Router {
+  const router = Router();
+  const json = [requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
+
+  router.get('/api/dora-metrics', async (req, res) => {
+    const { days } = parseInput(metricsQuery, req.query, 'query');
+    res.json(await dora.report(days));
+  });
+
+  router.post('/api/dora/deployments', ...json, async (req, res) => {
+    const { deployment, created } = await dora.recordApiDeployment(parseInput(deploymentRequest, req.body, 'body'));
+    res.status(created ? 201 : 200).json(deployment);
+  });
+
+  router.post('/api/dora/alertmanager', ...json, async (req, res) => {
+    res.json(await dora.applyAlerts(parseInput(alertmanagerPayload, req.body, 'body')));
+  });
+
+  router.post('/api/dora/github', ...json, async (req, res) => {
+    const query = parseInput(githubQuery, req.query, 'query');
+    const event = req.get('X-GitHub-Event');
+    if (!event) throw AppError.badRequest('MISSING_EVENT', 'the X-GitHub-Event header names the event; it is missing');
+    if (event === 'push') {
+      res.json({ event, ...(await dora.applyPush(parseInput(pushEvent, req.body, 'body'))) });
+    } else if (event === 'deployment_status') {
+      const e = parseInput(deploymentStatusEvent, req.body, 'body');
+      if (e.deployment_status.state !== 'success' || e.deployment.environment !== query.environment) {
+        res.json({ event, recorded: false });
+        return;
+      }
+      const { deployment, created } = await dora.applyDeploymentStatus(e, query.service ?? e.repository.name);
+      res.status(created ? 201 : 200).json({ event, recorded: created, deployment });
+    } else {
+      // ping and every other event: acknowledged, so GitHub does not mark the hook failing.
+      res.json({ event, recorded: false });
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run dora:deploy [-- --version 1.4.0 --service cloudmart-backend --url http://host:3000]`:
+ * tells CloudMart's DORA endpoint that the local git checkout's HEAD has just been
+ * deployed, for a CI pipeline's last step. Exits non-zero, saying why, when it could not.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: npm run dora:deploy -- [--version <version>] [--service <name>] [--url <base url>]
+  --version  defaults to SERVICE_VERSION, then package.json's version
+  --service  defaults to SERVICE_NAME / OTEL_SERVICE_NAME, then cloudmart-backend
+  --url      defaults to CLOUDMART_URL, then http://localhost:3000`;
+
+class UsageError extends Error {}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`git ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''} (run this inside the git checkout that was deployed)`, { cause: err });
+  }
+}
+
+function packageVersion(): string {
+  // src/scripts and dist/scripts both sit two levels below package.json.
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string') throw new Error('package.json has no version; pass --version');
+  return pkg.version;
+}
+
+function nonEmpty(...values: (string | undefined)[]): string | undefined {
+  return values.find((v) => v !== undefined && v.trim() !== '')?.trim();
+}
+
+async function main(): Promise<void> {
+  let values: { version?: string; service?: string; url?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { version: { type: 'string' }, service: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const env = process.env;
+  const body = {
+    service: nonEmpty(values.service, env.SERVICE_NAME, env.OTEL_SERVICE_NAME) ?? 'cloudmart-backend',
+    version: nonEmpty(values.version, env.SERVICE_VERSION) ?? packageVersion(),
+    commitSha: git(['rev-parse', 'HEAD']),
+    commitTime: git(['log', '-1', '--format=%cI']),
+    deployedAt: new Date().toISOString(),
+  };
+  const base = nonEmpty(values.url, env.CLOUDMART_URL) ?? 'http://localhost:3000';
+  let endpoint: URL;
+  try {
+    endpoint = new URL('/api/dora/deployments', base);
+  } catch {
+    throw new UsageError(`not a URL: ${base}`);
+  }
+
+  let res: Response;
+  try {
+    res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`could not reach ${endpoint.href}: ${cause}`, { cause: err });
+  }
+  const text = await res.text();
+  const what = `${body.service}@${body.version} (commit ${body.commitSha.slice(0, 12)}, committed ${body.commitTime})`;
+  if (res.status === 201) {
+    process.stdout.write(`recorded deployment ${what}\n`);
+  } else if (res.status === 200) {
+    process.stdout.write(`already recorded: ${what}; a version counts once, so a new deployment needs a new --version\n`);
+  } else {
+    throw new Error(`${endpoint.href} answered ${res.status}: ${text.slice(0, 1000)}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`dora:deploy failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,36 @@
+import request from 'supertest';
+import { chaosModule, type ChaosModule } from '../../src/chaos';
+import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app';
+
+export const TOKEN = 'test-chaos-token-0123456789';
+export const AUTH = { Authorization: `Bearer ${TOKEN}` };
+
+/** The real app with fault injection wired the way src/server.ts wires it. */
+export async function startChaosApp(opts: { enabled?: boolean } & Pick<TestAppOptions, 'cache'> = {}): Promise<TestApp & { chaos: ChaosModule }> {
+  let chaos: ChaosModule | undefined;
+  const t = await startTestApp({
+    cache: opts.cache,
+    env: { CHAOS_ENABLED: String(opts.enabled ?? true), CHAOS_TOKEN: TOKEN },
+    wrapCache: (cache, deps) => {
+      chaos = chaosModule(deps.config, deps.metrics, deps.logger);
+      chaos.hookDatabase(deps.db);
+      return chaos.wrapCache(cache);
+    },
+    before: () => chaos?.before ?? [],
+    routers: () => chaos?.routers ?? [],
+  });
+  if (!chaos) throw new Error('wrapCache was not called');
+  return Object.assign(t, { chaos });
+}
+
+/** One sample of the service's /metrics, as Prometheus would scrape it; undefined when absent. */
+export async function metricValue(t: TestApp, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = (await request(t.app).get('/metrics').expect(200)).text;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * The trace side of fault injection: the built service with OpenTelemetry on, exporting
+ * to a loopback OTLP receiver. The server span of an affected request says which fault
+ * was injected, so a student can find the injected failures in Jaeger.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { TOKEN } from './chaos-app';
+
+const SERVER_KIND = 2;
+const ERROR_STATUS = 2;
+
+describe('spans of requests a fault was injected into', () => {
+  let database: TestDatabase;
+  let receiver: OtlpReceiver;
+  let server: ServerProcess;
+
+  const chaos = (method: 'PUT' | 'DELETE', body?: object) =>
+    fetch(`${server.url}/api/admin/chaos`, {
+      method,
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then((r) => assert.equal(r.status, 200));
+
+  /** Sends one traced request and returns its status and its server span. */
+  async function traced(path: string): Promise<{ status: number; span: ReceivedSpan }> {
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`${server.url}${path}`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    await res.arrayBuffer();
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const span = receiver.trace(traceId).find((s) => s.kind === SERVER_KIND);
+      if (span) return { status: res.status, span };
+      if (Date.now() > end) throw new Error(`no server span for ${path}`);
+      await sleep(50);
+    }
+  }
+
+  before(async () => {
+    database = await createTestDatabase('chaosspans');
+    receiver = await new OtlpReceiver().start();
+    server = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `cloudmart-test:${randomBytes(4).toString('hex')}:`,
+      CHAOS_ENABLED: 'true',
+      CHAOS_TOKEN: TOKEN,
+      DORA_RECORD_DEPLOYMENT: 'false',
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+  });
+  afterEach(() => chaos('DELETE'));
+  after(async () => {
+    await server?.stop();
+    await receiver?.stop();
+    await database?.drop();
+  });
+
+  test('When error and latency are injected, then the server span names both and is marked as an error', async () => {
+    await chaos('PUT', { errorRate: 1, latencyMs: 20, routes: ['/api/products/:id'] });
+    const { status, span } = await traced('/api/products/3');
+    assert.equal(status, 500);
+    assert.equal(span.attributes['cloudmart.chaos.injected'], 'latency,error');
+    assert.equal(span.statusCode, ERROR_STATUS);
+    assert.equal(span.name, 'GET /api/products/:id', 'named by its route although the route never ran');
+    assert.equal(span.attributes['http.route'], '/api/products/:id');
+    const clean = await traced('/api/orders');
+    assert.equal(clean.status, 200);
+    assert.equal(clean.span.attributes['cloudmart.chaos.injected'], undefined);
+  });
+
+  test('When the database or the cache is faulted, then the span of a request that hit the fault says which', async () => {
+    await chaos('PUT', { dbErrorRate: 1 });
+    const db = await traced('/api/products?q=spans-db');
+    assert.equal(db.status, 503);
+    assert.equal(db.span.attributes['cloudmart.chaos.injected'], 'db_error');
+    await chaos('PUT', { cacheDown: true });
+    const cache = await traced('/api/products?q=spans-cache');
+    assert.equal(cache.status, 200);
+    assert.equal(cache.span.attributes['cloudmart.chaos.injected'], 'cache_down');
+  });
+});

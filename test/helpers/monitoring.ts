@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import YAML from 'yaml';
+import { freePort } from './server-process';
+import { dockerDir } from './stack';
+
+/**
+ * Real Prometheus, Alertmanager and exporters (Debian's binaries) run with the
+ * project's own configuration. What a test may change is limited to what cannot
+ * be the same outside Compose: targets, URLs and the scrape/evaluation interval.
+ */
+
+export interface ManagedProcess {
+  url: string;
+  port: number;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+  const child: ChildProcess = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (b: Buffer) => {
+    output.push(...b.toString().split('\n').filter(Boolean));
+    if (output.length > 500) output.splice(0, output.length - 500);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
+    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${bin} not ready in time:\n${output.slice(-20).join('\n')}`);
+    }
+    await sleep(200);
+  }
+  return {
+    url,
+    port,
+    output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+function tempDir(label: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `cloudmart-${label}-`));
+}
+
+export interface PrometheusTargets {
+  backend: string;
+  postgres?: string;
+  redis?: string;
+  alertmanager?: string;
+}
+
+type Yaml = Record<string, unknown>;
+
+/** docker/prometheus/prometheus.yml with only targets, URLs and intervals changed. */
+export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: string, selfAddress: string, interval: Intervals): string {
+  const config = YAML.parse(readFileSync(path.join(dockerDir, 'prometheus', 'prometheus.yml'), 'utf8')) as Yaml;
+  const global = config.global as Yaml;
+  global.scrape_interval = interval.scrape;
+  global.evaluation_interval = interval.evaluation;
+  global.scrape_timeout = interval.scrape;
+  config.rule_files = [path.join(rulesDir, '*.yml')];
+  const byJob: Record<string, string | undefined> = {
+    backend: targets.backend,
+    prometheus: selfAddress,
+    postgres: targets.postgres,
+    redis: targets.redis,
+    alertmanager: targets.alertmanager,
+  };
+  const jobs = (config.scrape_configs as Yaml[]).filter((j) => byJob[String(j.job_name)] !== undefined);
+  for (const job of jobs) {
+    job.static_configs = [{ targets: [byJob[String(job.job_name)]] }];
+    if (job.scrape_interval) job.scrape_interval = interval.scrape;
+    if (job.scrape_timeout) job.scrape_timeout = interval.scrape;
+  }
+  config.scrape_configs = jobs;
+  config.alerting = targets.alertmanager ? { alertmanagers: [{ static_configs: [{ targets: [targets.alertmanager] }] }] } : undefined;
+  return YAML.stringify(config);
+}
+
+export interface Intervals {
+  scrape: string;
+  evaluation: string;
+}
+
+/**
+ * Scrapes every 2 s (postgres-exporter needs about 1 s to report a dead database,
+ * so a 1 s scrape timeout would lose pg_up exactly when it matters) and evaluates
+ * rules every second.
+ */
+export async function startPrometheus(bin: string, targets: PrometheusTargets, interval: Intervals = { scrape: '2s', evaluation: '1s' }): Promise<ManagedProcess> {
+  const dir = tempDir('prometheus');
+  const rulesDir = path.join(dir, 'rules');
+  mkdirSync(rulesDir);
+  // The rule files themselves are copied byte for byte.
+  cpSync(path.join(dockerDir, 'prometheus', 'rules'), rulesDir, { recursive: true });
+  const port = await freePort();
+  const configFile = path.join(dir, 'prometheus.yml');
+  writeFileSync(configFile, testPrometheusConfig(targets, rulesDir, `127.0.0.1:${port}`, interval));
+  const p = await startManaged(
+    bin,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--enable-feature=exemplar-storage',
+      '--web.enable-lifecycle',
+    ],
+    port,
+    '/-/ready',
+  );
+  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+/** docker/alertmanager/alertmanager.yml with the receivers' base URL pointed at the test. */
+export async function startAlertmanager(bin: string, webhookBase: string): Promise<ManagedProcess> {
+  const dir = tempDir('alertmanager');
+  const text = readFileSync(path.join(dockerDir, 'alertmanager', 'alertmanager.yml'), 'utf8').replaceAll('http://backend:3000', webhookBase);
+  const configFile = path.join(dir, 'alertmanager.yml');
+  writeFileSync(configFile, text);
+  const port = await freePort();
+  const p = await startManaged(
+    bin,
+    [`--config.file=${configFile}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+    port,
+    '/-/ready',
+  );
+  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+export async function startPostgresExporter(bin: string, dataSourceName: string): Promise<ManagedProcess> {
+  const port = await freePort();
+  return startManaged(bin, [`--web.listen-address=127.0.0.1:${port}`], port, '/metrics', { DATA_SOURCE_NAME: dataSourceName });
+}
+
+export async function startRedisExporter(bin: string, redisAddr: string): Promise<ManagedProcess> {
+  const port = await freePort();
+  return startManaged(bin, [`-redis.addr=${redisAddr}`, `-web.listen-address=127.0.0.1:${port}`], port, '/metrics');
+}
+
+export interface PromVectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export interface QueryResult {
+  status: 'success' | 'error';
+  error?: string;
+  data?: { resultType: string; result: PromVectorSample[] };
+}
+
+export async function promQuery(prometheusUrl: string, expr: string): Promise<QueryResult> {
+  const res = await fetch(`${prometheusUrl}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query: expr }),
+  });
+  return (await res.json()) as QueryResult;
+}
+
+export interface PromAlert {
+  labels: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+}
+
+export async function promAlerts(prometheusUrl: string): Promise<PromAlert[]> {
+  const body = (await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json()) as { data: { alerts: PromAlert[] } };
+  return body.data.alerts;
+}
+
+export interface AmAlert {
+  labels: Record<string, string>;
+  status: { state: 'active' | 'suppressed' | 'unprocessed'; inhibitedBy: string[]; silencedBy: string[] };
+}
+
+export async function amAlerts(alertmanagerUrl: string): Promise<AmAlert[]> {
+  return (await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json()) as AmAlert[];
+}

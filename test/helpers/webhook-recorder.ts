@@ -1,0 +1,60 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readBody } from './otlp-receiver';
+
+export interface AlertmanagerWebhook {
+  receiver: string;
+  status: 'firing' | 'resolved';
+  alerts: { status: 'firing' | 'resolved'; labels: Record<string, string>; fingerprint: string }[];
+}
+
+export interface Delivery {
+  path: string;
+  at: number;
+  payload: AlertmanagerWebhook;
+  /** Status the service answered when the delivery was forwarded to it. */
+  forwardedStatus?: number;
+}
+
+/**
+ * Stands where the Compose stack's `backend:3000` is in alertmanager.yml: records
+ * every webhook Alertmanager delivers and forwards it to the real service, so the
+ * test sees both what Alertmanager sent and what the service made of it.
+ */
+export class WebhookRecorder {
+  readonly deliveries: Delivery[] = [];
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  url = '';
+
+  constructor(private readonly forwardTo: () => string | undefined) {}
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const delivery: Delivery = { path: req.url ?? '', at: Date.now(), payload: JSON.parse(body.toString('utf8')) as AlertmanagerWebhook };
+    const target = this.forwardTo();
+    if (target) {
+      const forwarded = await fetch(`${target}${req.url ?? ''}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).catch(() => undefined);
+      delivery.forwardedStatus = forwarded?.status;
+    }
+    this.deliveries.push(delivery);
+    res.writeHead(200).end();
+  }
+
+  /** Deliveries to a path that carry an alert with this name and status. */
+  find(path: string, alertname: string, status: 'firing' | 'resolved'): Delivery[] {
+    return this.deliveries.filter(
+      (d) => d.path === path && d.payload.alerts.some((a) => a.labels.alertname === alertname && a.status === status),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
