@@ -49,7 +49,8 @@ export async function recordOwnDeployment(
   try {
     const result = await withRetries(record);
     const { deployment, created } = result;
-    const fields = { service: deployment.service, version: deployment.version, commit: deployment.commitSha, deployedAt: deployment.deployedAt };
+    // Not `service`: the base logger binds that key already, and pino would write it twice.
+    const fields = { deployment_service: deployment.service, version: deployment.version, commit: deployment.commitSha, deployedAt: deployment.deployedAt };
     if (!created) log.info(fields, 'DORA: this version is already recorded as a deployment');
     else if (deployment.commitTime === null) log.info(fields, 'DORA: deployment recorded without GIT_COMMIT_TIME; it counts for frequency, not lead time');
     else log.info(fields, 'DORA: deployment recorded');
