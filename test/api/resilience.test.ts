@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { TcpProxy } from '../helpers/tcp-proxy';
+import { eventually } from '../helpers/wait';
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
@@ -12,14 +12,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - start };
 }
 
-async function eventually(fn: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await sleep(100);
-  }
-  return false;
-}
 
 describe('when Postgres goes away and comes back', () => {
   let database: TestDatabase;
@@ -70,8 +62,7 @@ describe('when Postgres goes away and comes back', () => {
   test('When Postgres comes back, then the API recovers without a restart', async () => {
     proxy.set('reset');
     proxy.set('pass');
-    const recovered = await eventually(async () => (await request(t.app).get('/api/products?q=lamp')).status === 200, 10_000);
-    assert.ok(recovered);
+    await eventually('the API to recover', async () => ((await request(t.app).get('/api/products?q=lamp')).status === 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 100 });
     await request(t.app).get('/health/ready').expect(200);
     await request(t.app).post('/api/orders').send({ items: [{ productId: 20, quantity: 1 }], customerEmail: 'a@b.co' }).expect(201);
   });
@@ -113,7 +104,7 @@ describe('when Redis goes away and comes back', () => {
   });
 
   test('When Redis hangs, then requests fall back within the command timeout', async () => {
-    await eventually(async () => t.cache.connected() === true, 5000);
+    await eventually('redis to connect', () => (t.cache.connected() ? true : undefined), { timeoutMs: 5000 });
     proxy.set('blackhole');
     const { value: res, ms } = await timed(() => request(t.app).get('/api/products?category=toys').expect(200));
     assert.equal(res.headers['x-cache'], 'MISS');
@@ -124,10 +115,9 @@ describe('when Redis goes away and comes back', () => {
     proxy.set('reset');
     await request(t.app).get('/api/products?category=home').expect(200);
     proxy.set('pass');
-    const back = await eventually(async () => {
+    await eventually('cache hits to resume', async () => {
       await request(t.app).get('/api/products?category=home');
-      return (await request(t.app).get('/api/products?category=home')).headers['x-cache'] === 'HIT';
-    }, 10_000);
-    assert.ok(back, 'cache hits resumed');
+      return (await request(t.app).get('/api/products?category=home')).headers['x-cache'] === 'HIT' ? true : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
   });
 });

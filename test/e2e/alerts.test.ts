@@ -17,6 +17,7 @@ import { alertRules, dashboardPromQL, dashboards, recordingRuleNames } from '../
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { requireTool } from '../helpers/tools';
 import { startTraffic, type Traffic } from '../helpers/traffic';
+import { eventually } from '../helpers/wait';
 import { WebhookRecorder } from '../helpers/webhook-recorder';
 
 /**
@@ -28,14 +29,9 @@ import { WebhookRecorder } from '../helpers/webhook-recorder';
 
 const TOKEN = 'e2e-chaos-token-0123456789';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(1000);
-  }
+/** Alerts move on a scale of seconds: poll once a second. */
+function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return eventually(what, fn, { timeoutMs, intervalMs: 1000 });
 }
 
 describe('alerts end to end: service → Prometheus → Alertmanager → receivers', { timeout: 12 * 60_000 }, () => {

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpReceiver } from '../helpers/otlp-receiver';
 import { promtailJsonFields, promtailLabelNames, promtailStructuredMetadataNames } from '../helpers/stack';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { TcpProxy } from '../helpers/tcp-proxy';
+import { eventually } from '../helpers/wait';
 
-async function eventually<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(50);
-  }
-}
 
 describe('one request as a metric, a trace and a log line', () => {
   let database: TestDatabase;
@@ -51,7 +42,7 @@ describe('one request as a metric, a trace and a log line', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-request-id'), 'corr-req-1');
 
-    const line = await eventually(() => server.logs.find((l) => l.req_id === 'corr-req-1'));
+    const line = await eventually('the request log line', () => server.logs.find((l) => l.req_id === 'corr-req-1'));
     assert.equal(line.level, 'info', 'level as a name');
     assert.equal(line.route, '/api/products/:id');
     assert.equal(line.method, 'GET');
@@ -65,7 +56,7 @@ describe('one request as a metric, a trace and a log line', () => {
     assert.ok(promtailLabelNames().includes('level'));
     assert.deepEqual(promtailStructuredMetadataNames().sort(), ['span_id', 'trace_id']);
 
-    const span = await eventually(() => receiver.spans.find((s) => s.traceId === line.trace_id && s.kind === 2));
+    const span = await eventually('the server span', () => receiver.spans.find((s) => s.traceId === line.trace_id && s.kind === 2));
     assert.equal(span.name, 'GET /api/products/:id');
     assert.equal(span.spanId, line.span_id, 'the log line names the server span');
 
@@ -78,12 +69,12 @@ describe('one request as a metric, a trace and a log line', () => {
     proxy.set('reset');
     const res = await fetch(`${server.url}/api/products?q=outage`, { headers: { 'X-Request-Id': 'corr-req-503' } });
     assert.equal(res.status, 503);
-    const line = await eventually(() => server.logs.find((l) => l.req_id === 'corr-req-503' && l.status_code === 503));
+    const line = await eventually('the 503 log line', () => server.logs.find((l) => l.req_id === 'corr-req-503' && l.status_code === 503));
     assert.equal(line.level, 'error');
     const errorLine = server.logs.find((l) => l.req_id === 'corr-req-503' && l.err !== undefined);
     assert.ok(errorLine, 'the cause is logged with the request id');
     assert.equal(errorLine.trace_id, line.trace_id, 'the error log line is in the same trace');
-    const span = await eventually(() => receiver.spans.find((s) => s.traceId === line.trace_id && s.kind === 2));
+    const span = await eventually('the server span', () => receiver.spans.find((s) => s.traceId === line.trace_id && s.kind === 2));
     assert.equal(span.statusCode, 2, 'span status ERROR');
     assert.ok(span.events.includes('exception'));
     proxy.set('pass');

@@ -5,16 +5,8 @@ import { ApmIntakeReceiver } from '../helpers/apm-intake-receiver';
 import { OtlpReceiver } from '../helpers/otlp-receiver';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { eventually } from '../helpers/wait';
 
-async function eventually<T>(fn: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(100);
-  }
-}
 
 describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemetry', () => {
   let database: TestDatabase;
@@ -56,8 +48,8 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
     assert.equal(order.status, 201);
     const orderId = ((await order.json()) as { id: number }).id;
 
-    const list = await eventually(() => intake.of('transaction').find((t) => t.name === 'GET /api/products'));
-    const post = await eventually(() => intake.of('transaction').find((t) => t.name === 'POST /api/orders'));
+    const list = await eventually('the list transaction', () => intake.of('transaction').find((t) => t.name === 'GET /api/products'), { timeoutMs: 15_000 });
+    const post = await eventually('the order transaction', () => intake.of('transaction').find((t) => t.name === 'POST /api/orders'), { timeoutMs: 15_000 });
     await sleep(1500);
     const spansOf = (tx: Record<string, unknown>) => intake.of('span').filter((s) => s.transaction_id === tx.id);
     const listSpans = spansOf(list);
@@ -73,8 +65,8 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
 
   test('When a request is traced by Elastic, then the log line carries its trace id', async () => {
     await fetch(`${server.url}/api/products/5`, { headers: { 'X-Request-Id': 'elastic-req-1' } });
-    const line = await eventually(() => server.logs.find((l) => l.req_id === 'elastic-req-1'));
-    const tx = await eventually(() => intake.of('transaction').find((t) => t.trace_id === line.trace_id));
+    const line = await eventually('the request log line', () => server.logs.find((l) => l.req_id === 'elastic-req-1'));
+    const tx = await eventually('the transaction of that trace', () => intake.of('transaction').find((t) => t.trace_id === line.trace_id), { timeoutMs: 15_000 });
     assert.equal(tx.name, 'GET /api/products/:id');
   });
 

@@ -4,23 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { eventually } from '../helpers/wait';
 
 const SERVER = 2;
 const CLIENT = 3;
 
-async function waitFor<T>(fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
 
 /** Waits until the trace's server span has arrived, then a little longer for its children. */
 async function traceOf(receiver: OtlpReceiver, traceId: string): Promise<ReceivedSpan[]> {
-  await waitFor(() => (receiver.trace(traceId).some((s) => s.kind === SERVER) ? true : undefined));
+  await eventually(`the server span of ${traceId}`, () => (receiver.trace(traceId).some((s) => s.kind === SERVER) ? true : undefined));
   await sleep(400);
   return receiver.trace(traceId);
 }
@@ -155,7 +147,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const traceId = randomHex(16);
       await fetch(`${server.url}/api/products/7`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
       await traceOf(jaeger, traceId);
-      const mirrored = await waitFor(() => (apm.trace(traceId).length ? apm.trace(traceId) : undefined));
+      const mirrored = await eventually('the mirrored trace', () => (apm.trace(traceId).length ? apm.trace(traceId) : undefined));
       assert.deepEqual(
         mirrored.map((s) => s.spanId).sort(),
         jaeger.trace(traceId).map((s) => s.spanId).sort(),
