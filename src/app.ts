@@ -6,7 +6,6 @@ import { ProductService } from './domain/products';
 import type { DomainEvents } from './domain/types';
 import { errorHandler, notFound } from './http/middleware/errors';
 import { observeRequests } from './http/middleware/observe-request';
-import { requestLogger } from './http/middleware/request-logger';
 import { healthRoutes } from './http/routes/health';
 import { metricsRoutes } from './http/routes/metrics';
 import { orderRoutes } from './http/routes/orders';
@@ -69,8 +68,8 @@ export function createApp(deps: AppDeps): App {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(observeRequests(metrics, config.metricsEnabled));
-  app.use(requestLogger(logger));
+  // Request id, RED metrics and the request log line: one middleware, one listener.
+  app.use(observeRequests(metrics, config.metricsEnabled, logger));
   for (const mw of deps.before ?? []) app.use(mw);
 
   app.use(

@@ -10,6 +10,7 @@ import { chaosModule } from './chaos';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openCache, openDatabase } from './dependencies';
 import { doraModule } from './dora';
+import { createHttpServer } from './http/http-server';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { createLogger, flushLogger } from './telemetry/logger';
 import { createMetrics } from './telemetry/metrics';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
     isShuttingDown: () => shuttingDown,
   });
 
-  const server = app.listen(config.port, config.host);
+  // Not app.listen(): requests are born with Express's prototypes (see http-server.ts).
+  const server = createHttpServer(app).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

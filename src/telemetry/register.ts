@@ -10,7 +10,6 @@ import { setActiveTracer } from './agent-state';
 import { startElasticApm } from './elastic';
 import { onTelemetryShutdown } from './lifecycle';
 import { createLogger } from './logger';
-import { startOpenTelemetry } from './otel';
 
 /** Modules the tracer must patch; already loaded means they were required before this file. */
 const instrumented = /[\\/]node_modules[\\/](express|pg|ioredis)[\\/]/;
@@ -38,6 +37,10 @@ function start(env: Record<string, string | undefined>): void {
     logger.fatal(`APM_AGENT: unsupported value "${mode}" (use otel, elastic or none)`);
     process.exit(1);
   }
+  // Loaded only when tracing with OpenTelemetry: the SDK and its instrumentations weigh
+  // tens of MB of RSS that a process with tracing off should not carry.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load here, after the mode is chosen
+  const { startOpenTelemetry } = require('./otel') as typeof import('./otel');
   const sdk = startOpenTelemetry(env, logger);
   setActiveTracer('otel');
   onTelemetryShutdown(() => sdk.shutdown());

@@ -58,6 +58,10 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const metrics = createMetrics();
   const opened = openCache(config, logger);
   const cache = opts.wrapCache ? opts.wrapCache(opened, { config, db, metrics, logger }) : opened;
+  // Tests on the real Redis need it connected before their first step; an unreachable
+  // Redis (the resilience tests) is the point of those tests and is not waited for.
+  const realRedis = opts.cache === undefined || opts.cache === 'redis';
+  if (!(await opened.ready(realRedis ? 10_000 : 500)) && realRedis) throw new Error(`Redis at ${REDIS_URL} did not become ready`);
   const deps = { config, db, metrics, logger, cache };
   const { app } = createApp({ ...deps, before: opts.before?.(deps), routers: opts.routers?.(deps) });
   return {

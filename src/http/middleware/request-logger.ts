@@ -1,46 +1,97 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, RequestHandler, Response } from 'express';
-import { pinoHttp } from 'pino-http';
+import { IncomingMessage } from 'node:http';
+import type { Request, Response } from 'express';
 import type { Logger } from '../../telemetry/logger';
-import { isInfrastructurePath, routeOf } from './observe-request';
+import type { TraceIds } from '../../telemetry/trace-context';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request id: the caller's X-Request-Id when it is sane, else a UUID. */
+    id?: string;
+    /** A logger bound to this request's req_id (created on first use). */
+    log?: Logger;
+  }
+}
+
+const kBase = Symbol('cloudmart.requestLogger.base');
+const kChild = Symbol('cloudmart.requestLogger.child');
+
+interface LoggedRequest extends IncomingMessage {
+  [kBase]?: Logger;
+  [kChild]?: Logger;
+}
+
 /**
- * One flat JSON line per request (method, route, status, duration, request id,
- * trace ids), easy to parse in Promtail. Flat rather than pino-http's nested
- * req/res objects: fewer allocations, and Loki's json stage reads top-level keys.
+ * req.log is created on first use, not per request: most requests never log anything
+ * but their one request line, and a pino child per request (what pino-http did, twice,
+ * serializing the whole request into one of them) was the largest allocation on the
+ * hot path. An accessor on the prototype costs nothing until read; assigning req.log
+ * still works.
  */
-export function requestLogger(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { reqId: 'req_id' },
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
+if (!Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'log')) {
+  Object.defineProperty(IncomingMessage.prototype, 'log', {
+    configurable: true,
+    get(this: LoggedRequest): Logger | undefined {
+      const child = this[kChild];
+      if (child) return child;
+      const base = this[kBase];
+      if (!base) return undefined;
+      return (this[kChild] = base.child({ req_id: this.id }));
     },
-    autoLogging: { ignore: (req: IncomingMessage) => isInfrastructurePath((req as Request).path ?? req.url ?? '') },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req as Request)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req as Request)} ${res.statusCode}`,
-    customSuccessObject: (req, res, val: { responseTime: number }) => requestLine(req as Request, res as Response, val.responseTime),
-    customErrorObject: (req, res, _err, val: { responseTime: number }) =>
-      requestLine(req as Request, res as Response, val.responseTime),
+    set(this: LoggedRequest, value: Logger) {
+      this[kChild] = value;
+    },
   });
 }
 
-function requestLine(req: Request, res: Response, responseTime: number): Record<string, unknown> {
+/** Gives the request its id (the caller's X-Request-Id when sane, else a UUID), echoes it, and binds req.log to it. */
+export function assignRequestId(req: Request, res: Response, logger: Logger): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  req.id = id;
+  (req as LoggedRequest)[kBase] = logger;
+  return id;
+}
+
+export interface RequestLines {
+  /** False when the level would drop every request line (LOG_LEVEL=silent, fatal). */
+  enabled(): boolean;
+  write(req: Request, res: Response, id: string, route: string, durationMs: number, ids: TraceIds | undefined): void;
+}
+
+/**
+ * One flat JSON line per request (req_id, method, route, path, status_code,
+ * duration_ms, trace_id, span_id; level info, warn for 4xx, error for 5xx), easy to
+ * parse in Promtail: Loki's json stage reads top-level keys. Written by the request
+ * observer (observe-request.ts), which times the request once for metrics and log.
+ */
+export function requestLines(logger: Logger): RequestLines {
+  // The request line has a fixed shape with no secrets in it, so it skips the redaction
+  // pass (a wildcard path makes pino run the redactor on every field of every line).
+  // Other lines, req.log included, keep the service's redaction.
+  const lines = logger.child({}, { redact: [] });
   return {
-    method: req.method,
-    route: routeOf(req),
-    path: req.path,
-    status_code: res.statusCode,
-    duration_ms: responseTime,
-    ...(res.locals.traceIds ?? {}),
+    enabled: () => lines.isLevelEnabled('error'),
+    write(req, res, id, route, durationMs, ids) {
+      const status = res.statusCode;
+      const line = {
+        req_id: id,
+        method: req.method,
+        route,
+        path: req.path,
+        status_code: status,
+        // Two decimals: enough for a request line, shorter than a raw float.
+        duration_ms: Math.round(durationMs * 100) / 100,
+        trace_id: ids?.trace_id,
+        span_id: ids?.span_id,
+      };
+      const msg = `${req.method} ${route} ${status}`;
+      if (status >= 500) lines.error(line, msg);
+      else if (status >= 400) lines.warn(line, msg);
+      else lines.info(line, msg);
+    },
   };
 }

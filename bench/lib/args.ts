@@ -1,0 +1,155 @@
+/** Command-line flags of `npm run bench`, with defaults that keep a full run under about six minutes. */
+
+export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'full', 'elastic'] as const;
+export type Mode = (typeof ALL_MODES)[number];
+
+export const ALL_ENDPOINTS = ['products', 'orders'] as const;
+export type Endpoint = (typeof ALL_ENDPOINTS)[number];
+
+export type Tool = 'wrk' | 'autocannon';
+
+export interface BenchOptions {
+  durationMs: number;
+  warmupMs: number;
+  connections: number;
+  rounds: number;
+  modes: Mode[];
+  endpoints: Endpoint[];
+  /** Long run with the OTLP endpoint down; 0 skips it. */
+  longRunMs: number;
+  metricsSamples: number;
+  cpuProf: boolean;
+  tool: Tool;
+  out: string;
+  /** Another checkout whose dist/ to measure (e.g. the previous commit), for before/after runs. */
+  serviceDir?: string;
+  /** Node flags for the service; default: those of the checkout's `npm start`. */
+  nodeFlags?: string[];
+  /** Extra environment for every service process (experiments: OTEL_BSP_*, ...). */
+  serviceEnv: Record<string, string>;
+}
+
+export const USAGE = `npm run bench -- [flags]
+  --duration 6s          measured load per mode, endpoint and round
+  --warmup 2s            unmeasured load before each measurement
+  --connections 10       concurrent keep-alive connections
+  --rounds 3             interleaved rounds (bare, metrics, ... then again); medians are reported
+  --modes a,b            subset of: ${ALL_MODES.join(', ')}
+  --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
+  --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
+  --metrics-samples 50   GET /metrics requests timed after each load
+  --cpu-prof             run the full mode under node --cpu-prof and summarize the profiles
+  --tool wrk|autocannon  load generator (default: wrk when installed)
+  --out path             results JSON (default bench/results/latest.json)
+  --service-dir path     measure the built service of another checkout (before/after comparisons)
+  --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
+  --service-env K=V,...  extra environment for every service process (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128)`;
+
+export class UsageError extends Error {}
+
+/** "6s", "500ms", "1m", or a bare number of seconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`not a duration: "${v}" (use e.g. 500ms, 10s, 1m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000);
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+function listOf<T extends string>(name: string, v: string, allowed: readonly T[]): T[] {
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) {
+    if (!allowed.includes(i as T)) throw new UsageError(`--${name}: unknown "${i}" (use ${allowed.join(', ')})`);
+  }
+  if (!items.length) throw new UsageError(`--${name}: empty list`);
+  return items as T[];
+}
+
+export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
+  const opts: BenchOptions = {
+    durationMs: 6000,
+    warmupMs: 2000,
+    connections: 10,
+    rounds: 3,
+    modes: [...ALL_MODES],
+    endpoints: [...ALL_ENDPOINTS],
+    longRunMs: 60_000,
+    metricsSamples: 50,
+    cpuProf: false,
+    tool: wrkAvailable ? 'wrk' : 'autocannon',
+    out: 'bench/results/latest.json',
+    serviceEnv: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] ?? '';
+    if (raw === '--help' || raw === '-h') throw new UsageError(USAGE);
+    if (raw === '--cpu-prof') {
+      opts.cpuProf = true;
+      continue;
+    }
+    const eq = raw.indexOf('=');
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const value = eq > 0 ? raw.slice(eq + 1) : argv[++i];
+    if (!flag.startsWith('--') || value === undefined) throw new UsageError(`unexpected argument "${raw}"\n\n${USAGE}`);
+    switch (flag.slice(2)) {
+      case 'duration':
+        opts.durationMs = parseDuration(value);
+        break;
+      case 'warmup':
+        opts.warmupMs = parseDuration(value);
+        break;
+      case 'connections':
+        opts.connections = positiveInt('connections', value);
+        break;
+      case 'rounds':
+        opts.rounds = positiveInt('rounds', value);
+        break;
+      case 'modes':
+        opts.modes = listOf('modes', value, ALL_MODES);
+        break;
+      case 'endpoints':
+        opts.endpoints = listOf('endpoints', value, ALL_ENDPOINTS);
+        break;
+      case 'long-run':
+        opts.longRunMs = parseDuration(value);
+        break;
+      case 'metrics-samples':
+        opts.metricsSamples = positiveInt('metrics-samples', value);
+        break;
+      case 'tool':
+        if (value !== 'wrk' && value !== 'autocannon') throw new UsageError('--tool: wrk or autocannon');
+        if (value === 'wrk' && !wrkAvailable) throw new UsageError('--tool wrk: wrk is not installed');
+        opts.tool = value;
+        break;
+      case 'out':
+        opts.out = value;
+        break;
+      case 'service-dir':
+        opts.serviceDir = value;
+        break;
+      case 'service-env':
+        for (const pair of value.split(',').filter(Boolean)) {
+          const eq = pair.indexOf('=');
+          if (eq < 1) throw new UsageError(`--service-env: expected KEY=VALUE, got "${pair}"`);
+          opts.serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+        break;
+      case 'node-flags':
+        opts.nodeFlags = value.split(/\s+/).filter(Boolean);
+        break;
+      default:
+        throw new UsageError(`unknown flag ${flag}\n\n${USAGE}`);
+    }
+  }
+  if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');
+  if (opts.longRunMs !== 0 && opts.longRunMs < 25_000) throw new UsageError('--long-run: 0, or at least 25s (it compares the first and last 10 s)');
+  // Ratios need the baseline in the same run.
+  if (!opts.modes.includes('bare')) opts.modes.unshift('bare');
+  return opts;
+}

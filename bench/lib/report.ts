@@ -1,0 +1,166 @@
+import type { Endpoint, Mode } from './args';
+import type { LoadResult } from './load';
+
+/** One mode, one endpoint, one round. */
+export interface RunResult {
+  round: number;
+  mode: Mode;
+  endpoint: Endpoint;
+  load: LoadResult;
+  warmupRequests: number;
+  rssMaxMb: number;
+  /** Service CPU (user + system, all threads) per measured request, µs: steadier than req/s on a busy machine. */
+  cpuUsPerRequest: number;
+  /** Spans received per request sent (warm-up included); null where no tracer runs. */
+  spansPerRequest: number | null;
+}
+
+/** GET /metrics timings of one mode in one round, taken after the load. */
+export interface MetricsTiming {
+  round: number;
+  mode: Mode;
+  medianMs: number;
+  p95Ms: number;
+  bytes: number;
+}
+
+export interface LongRunResult {
+  durationMs: number;
+  rps: number;
+  errors: number;
+  requests: number;
+  first10sMb: number;
+  last10sMb: number;
+  maxMb: number;
+  samples: { atMs: number; mb: number }[];
+  flat: boolean;
+}
+
+export interface Summary {
+  mode: Mode;
+  endpoint: Endpoint;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssMaxMb: number;
+  cpuUsPerRequest: number;
+  cpuRatio: number;
+  spansPerRequest: number | null;
+  errors: number;
+  /** Medians of the per-round ratios to bare (paired within a round, so drift cancels). */
+  rpsRatio: number;
+  p99Ratio: number;
+  metricsMs: number | null;
+}
+
+export interface Target {
+  name: string;
+  value: string;
+  pass: boolean;
+}
+
+export function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+}
+
+export function summarize(runs: RunResult[], timings: MetricsTiming[], modes: Mode[], endpoints: Endpoint[]): Summary[] {
+  const out: Summary[] = [];
+  for (const endpoint of endpoints) {
+    const bare = new Map(runs.filter((r) => r.endpoint === endpoint && r.mode === 'bare').map((r) => [r.round, r]));
+    for (const mode of modes) {
+      const rs = runs.filter((r) => r.endpoint === endpoint && r.mode === mode);
+      if (!rs.length) continue;
+      const spans = rs.map((r) => r.spansPerRequest).filter((v): v is number => v !== null);
+      const ts = timings.filter((t) => t.mode === mode).map((t) => t.medianMs);
+      out.push({
+        mode,
+        endpoint,
+        rps: median(rs.map((r) => r.load.rps)),
+        p50Ms: median(rs.map((r) => r.load.p50Ms)),
+        p99Ms: median(rs.map((r) => r.load.p99Ms)),
+        rssMaxMb: median(rs.map((r) => r.rssMaxMb)),
+        cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
+        cpuRatio: median(rs.map((r) => r.cpuUsPerRequest / (bare.get(r.round)?.cpuUsPerRequest ?? NaN))),
+        spansPerRequest: spans.length ? median(spans) : null,
+        errors: rs.reduce((n, r) => n + r.load.errors, 0),
+        rpsRatio: median(rs.map((r) => r.load.rps / (bare.get(r.round)?.load.rps ?? NaN))),
+        p99Ratio: median(rs.map((r) => r.load.p99Ms / (bare.get(r.round)?.load.p99Ms ?? NaN))),
+        metricsMs: ts.length ? median(ts) : null,
+      });
+    }
+  }
+  return out;
+}
+
+const fmt = (v: number | null, digits: number) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
+
+export const ENDPOINT_TITLE: Record<Endpoint, string> = {
+  products: 'GET /api/products (cached)',
+  orders: 'POST /api/orders',
+};
+
+export function markdownTable(summaries: Summary[], endpoint: Endpoint): string {
+  const rows = summaries.filter((s) => s.endpoint === endpoint);
+  return [
+    '| mode | req/s | × bare | p50 ms | p99 ms | p99 × bare | RSS max MB | CPU µs/req | CPU × bare | spans/req | GET /metrics ms | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (s) =>
+        `| ${s.mode} | ${fmt(s.rps, 0)} | ${fmt(s.rpsRatio, 2)} | ${fmt(s.p50Ms, 2)} | ${fmt(s.p99Ms, 2)} | ${fmt(s.p99Ratio, 2)} | ${fmt(s.rssMaxMb, 0)} | ${fmt(s.cpuUsPerRequest, 0)} | ${fmt(s.cpuRatio, 2)} | ${fmt(s.spansPerRequest, 2)} | ${endpoint === 'products' ? fmt(s.metricsMs, 2) : '–'} | ${s.errors} |`,
+    ),
+  ].join('\n');
+}
+
+/** The issue's targets for full telemetry at 100 % sampling on the cached product list. */
+export function evaluateTargets(summaries: Summary[], longRun: LongRunResult | undefined): Target[] {
+  const full = summaries.find((s) => s.mode === 'full' && s.endpoint === 'products');
+  const targets: Target[] = [];
+  if (full) {
+    targets.push(
+      { name: 'full: throughput ≥ 0.5× bare', value: `${full.rpsRatio.toFixed(2)}×`, pass: full.rpsRatio >= 0.5 },
+      { name: 'full: p99 ≤ 2× bare', value: `${full.p99Ratio.toFixed(2)}×`, pass: full.p99Ratio <= 2 },
+      { name: 'full: RSS under load ≤ 150 MB', value: `${full.rssMaxMb.toFixed(0)} MB`, pass: full.rssMaxMb <= 150 },
+    );
+    if (full.metricsMs !== null) {
+      targets.push({ name: 'full: GET /metrics < 10 ms', value: `${full.metricsMs.toFixed(2)} ms`, pass: full.metricsMs < 10 });
+    }
+  }
+  if (longRun) {
+    targets.push({
+      name: 'OTLP down: RSS flat over the long run',
+      value: `${longRun.first10sMb.toFixed(0)} → ${longRun.last10sMb.toFixed(0)} MB (first vs last 10 s), ${longRun.errors} errors`,
+      pass: longRun.flat && longRun.errors === 0,
+    });
+  }
+  return targets;
+}
+
+/**
+ * Flat: the last 10 s average no more than max(10 MB, 10 %) above the first 10 s average.
+ * An unbounded queue grows by tens of MB a minute at these rates; GC noise does not.
+ */
+export function longRunFrom(load: LoadResult, samples: { atMs: number; mb: number }[], durationMs: number): LongRunResult {
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const first = avg(samples.filter((s) => s.atMs <= 10_000).map((s) => s.mb));
+  const last = avg(samples.filter((s) => s.atMs >= durationMs - 10_000).map((s) => s.mb));
+  return {
+    durationMs,
+    rps: load.rps,
+    errors: load.errors,
+    requests: load.requests,
+    first10sMb: first,
+    last10sMb: last,
+    maxMb: Math.max(...samples.map((s) => s.mb)),
+    samples,
+    flat: last - first <= Math.max(10, first * 0.1),
+  };
+}

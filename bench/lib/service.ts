@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, ROOT } from '../../test/helpers/server-process';
+
+/**
+ * The built service as `npm start` runs it (register first, then dist/server.js), one
+ * process per mode. Unlike the tests' startServerProcess, stdout is piped and thrown
+ * away unread: parsing thousands of log lines a second would steal CPU from the
+ * service being measured, on a 2-core machine.
+ */
+export interface Service {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  stderr: string[];
+  stop(): Promise<number | null>;
+}
+
+export interface ServiceOptions {
+  env: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  timeoutMs?: number;
+  /** The checkout to run (default: this one). */
+  cwd?: string;
+}
+
+export async function startService(opts: ServiceOptions): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--require', './dist/telemetry/register.js', 'dist/server.js'], {
+    cwd: opts.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.resume();
+  const stderr: string[] = [];
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 200) stderr.push(d);
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode} before it answered; stderr: ${stderr.join('')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not answer /health/ready in time; stderr: ${stderr.join('')}`);
+    }
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid ?? 0,
+    child,
+    stderr,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const code = await exit;
+        clearTimeout(killer);
+        return code;
+      }
+      return exit;
+    },
+  };
+}
+
+/**
+ * The node flags `npm start` runs the service with (the tokens between `node` and the
+ * script, minus --require and its module), so the bench measures what is deployed.
+ */
+export function startFlags(serviceDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(serviceDir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const tokens = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  const flags: string[] = [];
+  for (let i = tokens.indexOf('node') + 1; i > 0 && i < tokens.length; i++) {
+    const t = tokens[i] ?? '';
+    if (!t.startsWith('-')) break;
+    if (t === '--require' || t === '-r') i++;
+    else flags.push(t);
+  }
+  return flags;
+}
+
+/** Resident set size of a process in MB, from /proc (Linux); undefined once it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLK_TCK = 100; // USER_HZ: /proc reports CPU time in these ticks on every Linux architecture node supports
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples RSS every intervalMs until stopped; returns the samples with their time offsets. */
+export function sampleRss(pid: number, intervalMs: number): { stop(): { atMs: number; mb: number }[] } {
+  const samples: { atMs: number; mb: number }[] = [];
+  const t0 = Date.now();
+  const take = () => {
+    const mb = rssMb(pid);
+    if (mb !== undefined) samples.push({ atMs: Date.now() - t0, mb });
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}

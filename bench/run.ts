@@ -1,0 +1,314 @@
+/**
+ * The cost of observability, measured: the built service in five telemetry modes,
+ * interleaved over rounds, against real Postgres and Redis, with load from wrk (or
+ * autocannon) in a separate process. See README "Benchmark: the cost of observability".
+ *
+ *   npm run bench [-- --duration 6s --connections 10 --rounds 3 --modes bare,full --cpu-prof]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../test/helpers/postgres';
+import { freePort, ROOT } from '../test/helpers/server-process';
+import { parseArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
+import { drive, ENDPOINT_PATH, type LoadResult } from './lib/load';
+import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
+import {
+  ENDPOINT_TITLE,
+  evaluateTargets,
+  longRunFrom,
+  markdownTable,
+  median,
+  percentile,
+  summarize,
+  type LongRunResult,
+  type MetricsTiming,
+  type RunResult,
+} from './lib/report';
+import { cpuMs, sampleRss, startFlags, startService } from './lib/service';
+import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
+
+const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
+
+interface Context {
+  opts: BenchOptions;
+  db: TestDatabase;
+  redisPrefix: string;
+  otlp: CountingOtlpReceiver;
+  apm: CountingApmReceiver;
+  serviceDir: string;
+  nodeFlags: string[];
+}
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** The service's environment per mode. Metrics/logs/tracers are switched only by the documented variables. */
+function envFor(mode: Mode, ctx: Context, otlpEndpoint = ctx.otlp.url): Record<string, string> {
+  const base = { DATABASE_URL: ctx.db.url, REDIS_URL, REDIS_KEY_PREFIX: ctx.redisPrefix, MIGRATE_ON_START: 'false', ...ctx.opts.serviceEnv };
+  const off = { OTEL_SDK_DISABLED: 'true', APM_AGENT: 'none' };
+  switch (mode) {
+    case 'bare':
+      return { ...base, ...off, METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' };
+    case 'metrics':
+      return { ...base, ...off, METRICS_ENABLED: 'true', LOG_LEVEL: 'silent' };
+    case 'metrics+logs':
+      return { ...base, ...off, METRICS_ENABLED: 'true', LOG_LEVEL: 'info' };
+    case 'full':
+      return {
+        ...base,
+        METRICS_ENABLED: 'true',
+        LOG_LEVEL: 'info',
+        APM_AGENT: 'otel',
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      };
+    case 'elastic':
+      return {
+        ...base,
+        METRICS_ENABLED: 'true',
+        LOG_LEVEL: 'info',
+        APM_AGENT: 'elastic',
+        ELASTIC_APM_SERVER_URL: ctx.apm.url,
+        ELASTIC_APM_TRANSACTION_SAMPLE_RATE: '1.0',
+      };
+  }
+}
+
+/** Sequential GET /metrics on one keep-alive connection, as Prometheus scrapes (it asks for OpenMetrics). */
+async function timeMetrics(url: string, n: number): Promise<{ medianMs: number; p95Ms: number; bytes: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const accept = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+  const once = () =>
+    new Promise<{ ms: number; bytes: number }>((resolve, reject) => {
+      const t0 = performance.now();
+      http
+        .get(`${url}/metrics`, { agent, headers: { accept } }, (res) => {
+          let bytes = 0;
+          res.on('data', (c: Buffer) => (bytes += c.length));
+          res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`/metrics answered ${res.statusCode}`))));
+        })
+        .on('error', reject);
+    });
+  try {
+    for (let i = 0; i < 3; i++) await once();
+    const samples: { ms: number; bytes: number }[] = [];
+    for (let i = 0; i < n; i++) samples.push(await once());
+    const ms = samples.map((s) => s.ms);
+    return { medianMs: median(ms), p95Ms: percentile(ms, 95), bytes: samples.at(-1)?.bytes ?? 0 };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Orders need stock; every order run starts from the same plenty. */
+async function resetStock(ctx: Context): Promise<void> {
+  await sql(ctx.db.url, 'UPDATE products SET stock = 1000000');
+}
+
+function maxOf(samples: { mb: number }[]): number {
+  return samples.reduce((m, s) => Math.max(m, s.mb), 0);
+}
+
+async function runMode(ctx: Context, mode: Mode, round: number): Promise<{ runs: RunResult[]; timing: MetricsTiming }> {
+  const { opts } = ctx;
+  const receiver = mode === 'full' ? ctx.otlp : mode === 'elastic' ? ctx.apm : undefined;
+  receiver?.tally.reset();
+  const profiled = opts.cpuProf && mode === 'full';
+  const service = await startService({
+    cwd: ctx.serviceDir,
+    env: envFor(mode, ctx),
+    nodeArgs: [...ctx.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `full-round${round}.cpuprofile`] : [])],
+  });
+  const measured: { endpoint: Endpoint; warm: LoadResult; load: LoadResult; rssMaxMb: number; cpuUsPerRequest: number }[] = [];
+  let timing: MetricsTiming;
+  try {
+    for (const endpoint of opts.endpoints) {
+      if (endpoint === 'orders') await resetStock(ctx);
+      const common = { tool: opts.tool, url: service.url, endpoint, connections: opts.connections };
+      const warm = await drive({ ...common, durationMs: opts.warmupMs });
+      const sampler = sampleRss(service.pid, 250);
+      const cpu0 = cpuMs(service.pid) ?? NaN;
+      const load = await drive({ ...common, durationMs: opts.durationMs });
+      const cpuUsPerRequest = (((cpuMs(service.pid) ?? NaN) - cpu0) * 1000) / Math.max(1, load.requests);
+      const rssMaxMb = maxOf(sampler.stop());
+      measured.push({ endpoint, warm, load, rssMaxMb, cpuUsPerRequest });
+      log(
+        `round ${round} ${mode.padEnd(12)} ${endpoint.padEnd(8)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  RSS ${rssMaxMb.toFixed(0)} MB  CPU ${cpuUsPerRequest.toFixed(0)} µs/req${load.errors ? `  ${load.errors} ERRORS` : ''}`,
+      );
+    }
+    const t = await timeMetrics(service.url, opts.metricsSamples);
+    timing = { round, mode, ...t };
+  } finally {
+    const code = await service.stop();
+    if (code !== 0) log(`service (${mode}) exited with ${code}; stderr: ${service.stderr.join('').slice(0, 2000)}`);
+  }
+  // The tracer flushes at shutdown; let the receiver read and decode the last batches.
+  await sleep(300);
+  await receiver?.drain();
+  const runs = measured.map(({ endpoint, warm, load, rssMaxMb, cpuUsPerRequest }): RunResult => {
+    let spansPerRequest: number | null = null;
+    if (receiver) {
+      const { spans } = receiver.tally.countFor(ENDPOINT_PATH[endpoint]);
+      spansPerRequest = spans / Math.max(1, warm.requests + load.requests);
+    }
+    return { round, mode, endpoint, load, warmupRequests: warm.requests, rssMaxMb, cpuUsPerRequest, spansPerRequest };
+  });
+  return { runs, timing };
+}
+
+/** Full telemetry with the OTLP endpoint on a dead port: the export queue must stay bounded. */
+async function longRun(ctx: Context): Promise<LongRunResult> {
+  const dead = await freePort();
+  const service = await startService({ cwd: ctx.serviceDir, nodeArgs: ctx.nodeFlags, env: envFor('full', ctx, `http://127.0.0.1:${dead}`) });
+  try {
+    const common = { tool: ctx.opts.tool, url: service.url, endpoint: 'products' as const, connections: ctx.opts.connections };
+    await drive({ ...common, durationMs: ctx.opts.warmupMs });
+    const sampler = sampleRss(service.pid, 1000);
+    const load = await drive({ ...common, durationMs: ctx.opts.longRunMs });
+    return longRunFrom(load, sampler.stop(), ctx.opts.longRunMs);
+  } finally {
+    await service.stop();
+  }
+}
+
+async function cleanRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  } catch {
+    // Only housekeeping: cache entries expire by TTL anyway.
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function gitState(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
+async function main(): Promise<void> {
+  const wrkAvailable = spawnSync('wrk', ['--version']).error === undefined;
+  let opts: BenchOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2), wrkAvailable);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const serviceDir = path.resolve(ROOT, opts.serviceDir ?? '.');
+  if (!existsSync(path.join(serviceDir, 'dist', 'server.js'))) throw new Error(`${serviceDir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
+  if (opts.cpuProf) {
+    rmSync(PROFILE_DIR, { recursive: true, force: true });
+    mkdirSync(PROFILE_DIR, { recursive: true });
+  }
+
+  const started = Date.now();
+  const loadBefore = os.loadavg();
+  log(`${opts.rounds} round(s) × [${opts.modes.join(', ')}] × [${opts.endpoints.join(', ')}], ${opts.durationMs / 1000} s each, ${opts.connections} connections, ${opts.tool}`);
+  const db = await createTestDatabase('bench');
+  const ctx: Context = {
+    opts,
+    db,
+    redisPrefix: `cloudmart-bench-${process.pid}:`,
+    serviceDir,
+    nodeFlags: opts.nodeFlags ?? startFlags(serviceDir),
+    otlp: await new CountingOtlpReceiver().start(),
+    apm: await new CountingApmReceiver().start(),
+  };
+  log(`service: ${path.relative(ROOT, serviceDir) || '.'}, node ${ctx.nodeFlags.join(' ') || '(no flags)'}`);
+  const runs: RunResult[] = [];
+  const timings: MetricsTiming[] = [];
+  let long: LongRunResult | undefined;
+  try {
+    execFileSync(process.execPath, ['dist/scripts/migrate.js'], { cwd: serviceDir, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const mode of opts.modes) {
+        const r = await runMode(ctx, mode, round);
+        runs.push(...r.runs);
+        timings.push(r.timing);
+      }
+    }
+    if (opts.longRunMs > 0) {
+      log(`long run: full telemetry, OTLP endpoint down, ${opts.longRunMs / 1000} s`);
+      long = await longRun(ctx);
+      log(`long run: RSS ${long.first10sMb.toFixed(0)} MB (first 10 s) → ${long.last10sMb.toFixed(0)} MB (last 10 s), ${long.rps.toFixed(0)} req/s, ${long.errors} errors`);
+    }
+  } finally {
+    await Promise.allSettled([ctx.otlp.stop(), ctx.apm.stop(), cleanRedis(ctx.redisPrefix)]);
+    await db.drop();
+  }
+
+  const profiles: ProfileSummary[] = [];
+  if (opts.cpuProf && existsSync(PROFILE_DIR)) {
+    for (const f of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      profiles.push(summarizeProfile(path.join(PROFILE_DIR, f), 20));
+    }
+  }
+
+  const summaries = summarize(runs, timings, opts.modes, opts.endpoints);
+  const targets = evaluateTargets(summaries, long);
+  const results = {
+    startedAt: new Date(started).toISOString(),
+    elapsedS: Math.round((Date.now() - started) / 1000),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
+    git: gitState(),
+    serviceDir: path.relative(ROOT, serviceDir) || '.',
+    nodeFlags: ctx.nodeFlags,
+    options: opts,
+    cpuProfiled: opts.cpuProf ? ['full'] : [],
+    summaries,
+    targets,
+    longRun: long,
+    metricsTimings: timings,
+    runs,
+    profiles,
+  };
+  const out = path.resolve(ROOT, opts.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+
+  const lines: string[] = [];
+  for (const endpoint of opts.endpoints) {
+    lines.push(
+      `### ${ENDPOINT_TITLE[endpoint]}: ${opts.connections} connections, ${opts.durationMs / 1000} s × ${opts.rounds} round(s), medians`,
+      '',
+      markdownTable(summaries, endpoint),
+      '',
+    );
+  }
+  if (long) {
+    lines.push(
+      `Long run, OTLP endpoint down (${long.durationMs / 1000} s, full telemetry): RSS ${long.first10sMb.toFixed(0)} MB first 10 s, ${long.last10sMb.toFixed(0)} MB last 10 s, max ${long.maxMb.toFixed(0)} MB; ${long.rps.toFixed(0)} req/s, ${long.errors} errors.`,
+      '',
+    );
+  }
+  if (opts.cpuProf) lines.push('Note: the full mode ran under --cpu-prof; its numbers include the profiler overhead.', '');
+  lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products):', '');
+  for (const t of targets) lines.push(`- ${t.pass ? 'PASS' : 'FAIL'} ${t.name}: ${t.value}`);
+  lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${ctx.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+  for (const p of profiles) process.stdout.write(`\n${formatSummary(p)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
