@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './otlp-receiver';
+import type http from 'node:http';
+import { LoopbackReceiver } from './loopback-receiver';
 
 /** One decoded event from the Elastic APM intake v2 stream: {metadata}, {transaction}, {span}, {error}, {metricset}. */
 export interface IntakeEvent {
@@ -13,19 +12,10 @@ export interface IntakeEvent {
  * requests (POST /intake/v2/events, gzip-compressed ND-JSON) and decodes every
  * event; answers the server-information request the agent makes at start.
  */
-export class ApmIntakeReceiver {
+export class ApmIntakeReceiver extends LoopbackReceiver {
   readonly events: IntakeEvent[] = [];
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  url = '';
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await readBody(req);
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ version: '8.19.0', build_date: '2025-01-01T00:00:00Z', build_sha: 'test' }));
       return;
@@ -47,8 +37,4 @@ export class ApmIntakeReceiver {
     return this.events.filter((e) => e.type === type).map((e) => e.body);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }

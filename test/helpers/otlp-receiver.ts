@@ -1,8 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
+import type http from 'node:http';
 import protobuf from 'protobufjs';
+import { LoopbackReceiver } from './loopback-receiver';
 
 /**
  * A loopback OTLP/HTTP trace receiver that really decodes what arrives, in either
@@ -136,33 +134,12 @@ export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] 
   return spans;
 }
 
-const gunzip = promisify(zlib.gunzip);
-
-export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const raw = Buffer.concat(chunks);
-  const enc = req.headers['content-encoding'];
-  if (enc === 'gzip') return gunzip(raw);
-  if (enc === 'deflate') return promisify(zlib.inflate)(raw);
-  return raw;
-}
-
-export class OtlpReceiver {
+export class OtlpReceiver extends LoopbackReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly requests: { path: string; contentType: string; authorization?: string }[] = [];
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  url = '';
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     const contentType = req.headers['content-type'] ?? '';
-    const body = await readBody(req);
     this.requests.push({ path: req.url ?? '', contentType, authorization: req.headers.authorization });
     if (req.method !== 'POST' || req.url !== '/v1/traces') {
       res.writeHead(404).end();
@@ -181,10 +158,5 @@ export class OtlpReceiver {
 
   trace(traceId: string): ReceivedSpan[] {
     return this.spans.filter((s) => s.traceId === traceId);
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

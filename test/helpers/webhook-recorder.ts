@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './otlp-receiver';
+import type http from 'node:http';
+import { LoopbackReceiver } from './loopback-receiver';
 
 export interface AlertmanagerWebhook {
   receiver: string;
@@ -21,21 +20,14 @@ export interface Delivery {
  * every webhook Alertmanager delivers and forwards it to the real service, so the
  * test sees both what Alertmanager sent and what the service made of it.
  */
-export class WebhookRecorder {
+export class WebhookRecorder extends LoopbackReceiver {
   readonly deliveries: Delivery[] = [];
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  url = '';
 
-  constructor(private readonly forwardTo: () => string | undefined) {}
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
+  constructor(private readonly forwardTo: () => string | undefined) {
+    super();
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await readBody(req);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
     const delivery: Delivery = { path: req.url ?? '', at: Date.now(), payload: JSON.parse(body.toString('utf8')) as AlertmanagerWebhook };
     const target = this.forwardTo();
     if (target) {
@@ -53,8 +45,4 @@ export class WebhookRecorder {
     );
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }
