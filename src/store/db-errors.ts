@@ -25,8 +25,3 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
   return unavailableMessages.some((m) => err.message.includes(m));
 }
-
-/** SQLSTATE 23505: a unique constraint refused a row. */
-export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Error && (err as { code?: unknown }).code === '23505';
-}

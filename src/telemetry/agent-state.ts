@@ -12,18 +12,11 @@ export interface ElasticAgentLike {
   flush(): Promise<void>;
 }
 
-export type TracerKind = 'otel' | 'elastic' | 'none';
-
-let kind: TracerKind = 'none';
 let elastic: ElasticAgentLike | undefined;
 
-export function setActiveTracer(next: TracerKind, agent?: ElasticAgentLike): void {
-  kind = next;
+/** Set once by the register module when APM_AGENT=elastic; otherwise the OpenTelemetry API answers. */
+export function setElasticAgent(agent: ElasticAgentLike): void {
   elastic = agent;
-}
-
-export function activeTracer(): TracerKind {
-  return kind;
 }
 
 export function elasticAgent(): ElasticAgentLike | undefined {

@@ -6,7 +6,7 @@
  * APM_AGENT picks the tracer: `otel` (default) or `elastic`; `none` starts neither.
  * Never both: their context managers and propagators clash.
  */
-import { setActiveTracer } from './agent-state';
+import { setElasticAgent } from './agent-state';
 import { startElasticApm } from './elastic';
 import { onTelemetryShutdown } from './lifecycle';
 import { createLogger } from './logger';
@@ -24,7 +24,7 @@ function start(env: Record<string, string | undefined>): void {
 
   if (mode === 'elastic') {
     const agent = startElasticApm(env, logger);
-    setActiveTracer('elastic', agent);
+    setElasticAgent(agent);
     onTelemetryShutdown(() => agent.flush());
     logger.info({ tracer: 'elastic-apm-node', serverUrl: env.ELASTIC_APM_SERVER_URL ?? 'http://localhost:8200' }, 'tracing with the Elastic APM agent');
     return;
@@ -42,7 +42,6 @@ function start(env: Record<string, string | undefined>): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load here, after the mode is chosen
   const { startOpenTelemetry } = require('./otel') as typeof import('./otel');
   const sdk = startOpenTelemetry(env, logger);
-  setActiveTracer('otel');
   onTelemetryShutdown(() => sdk.shutdown());
   logger.info(
     {
