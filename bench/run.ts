@@ -1,9 +1,10 @@
 /**
  * The cost of observability, measured: the built service in five telemetry modes,
- * interleaved over rounds, against real Postgres and Redis, with load from wrk (or
- * autocannon) in a separate process. See README "Benchmark: the cost of observability".
+ * every mode's service up at once and measured in interleaved slices, against real
+ * Postgres and Redis, with load from wrk (or autocannon) in a separate process.
+ * See README "Benchmark: the cost of observability".
  *
- *   npm run bench [-- --duration 6s --connections 10 --rounds 3 --modes bare,full --cpu-prof]
+ *   npm run bench [-- --duration 2s --connections 10 --rounds 8 --modes bare,full --cpu-prof]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { Redis } from 'ioredis';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../test/helpers/postgres';
 import { freePort, ROOT } from '../test/helpers/server-process';
 import { parseArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
-import { drive, ENDPOINT_PATH, type LoadResult } from './lib/load';
+import { drive, ENDPOINT_PATH } from './lib/load';
 import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
 import {
   ENDPOINT_TITLE,
@@ -30,7 +31,7 @@ import {
   type MetricsTiming,
   type RunResult,
 } from './lib/report';
-import { cpuMs, sampleRss, startFlags, startService } from './lib/service';
+import { cpuMs, sampleRss, startFlags, startService, type Service } from './lib/service';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
 
 const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
@@ -49,7 +50,11 @@ const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOStri
 
 /** The service's environment per mode. Metrics/logs/tracers are switched only by the documented variables. */
 function envFor(mode: Mode, ctx: Context, otlpEndpoint = ctx.otlp.url): Record<string, string> {
-  const base = { DATABASE_URL: ctx.db.url, REDIS_URL, REDIS_KEY_PREFIX: ctx.redisPrefix, MIGRATE_ON_START: 'false', ...ctx.opts.serviceEnv };
+  return { ...modeEnv(mode, ctx, otlpEndpoint), ...ctx.opts.serviceEnv };
+}
+
+function modeEnv(mode: Mode, ctx: Context, otlpEndpoint: string): Record<string, string> {
+  const base = { DATABASE_URL: ctx.db.url, REDIS_URL, REDIS_KEY_PREFIX: ctx.redisPrefix, MIGRATE_ON_START: 'false' };
   const off = { OTEL_SDK_DISABLED: 'true', APM_AGENT: 'none' };
   switch (mode) {
     case 'bare':
@@ -116,51 +121,115 @@ function maxOf(samples: { mb: number }[]): number {
   return samples.reduce((m, s) => Math.max(m, s.mb), 0);
 }
 
-async function runMode(ctx: Context, mode: Mode, round: number): Promise<{ runs: RunResult[]; timing: MetricsTiming }> {
+/** One mode's service, alive for the whole run, and what was sent to it. */
+interface ModeService {
+  mode: Mode;
+  service: Service;
+  receiver?: CountingOtlpReceiver | CountingApmReceiver;
+  warmupRequests: Partial<Record<Endpoint, number>>;
+  sent: Partial<Record<Endpoint, number>>;
+}
+
+/**
+ * Every mode's service is started once and stays up; the rounds then take turns between
+ * them in short slices. On a shared 2-vCPU VM the machine's speed drifts by ±30 % over
+ * tens of seconds (seen: bare 134–250 µs of CPU per request within two minutes), while a
+ * process's own speed is steady: one long run per mode compares modes measured at
+ * different machine speeds, adjacent slices compare them at nearly the same one.
+ */
+async function startModes(ctx: Context): Promise<ModeService[]> {
+  const started: ModeService[] = [];
+  try {
+    for (const mode of ctx.opts.modes) {
+      const profiled = ctx.opts.cpuProf.includes(mode);
+      const service = await startService({
+        cwd: ctx.serviceDir,
+        env: envFor(mode, ctx),
+        nodeArgs: [...ctx.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${mode}.cpuprofile`] : [])],
+      });
+      const receiver = mode === 'full' ? ctx.otlp : mode === 'elastic' ? ctx.apm : undefined;
+      started.push({ mode, service, receiver, warmupRequests: {}, sent: {} });
+    }
+  } catch (err) {
+    await stopModes(started);
+    throw err;
+  }
+  return started;
+}
+
+async function stopModes(services: ModeService[]): Promise<void> {
+  await Promise.all(
+    services.map(async ({ mode, service }) => {
+      const code = await service.stop();
+      if (code !== 0) log(`service (${mode}) exited with ${code}; stderr: ${service.stderr.join('').slice(0, 2000)}`);
+    }),
+  );
+}
+
+function loadOptions(ctx: Context, m: ModeService, endpoint: Endpoint, durationMs: number) {
+  return { tool: ctx.opts.tool, url: m.service.url, endpoint, connections: ctx.opts.connections, durationMs };
+}
+
+/** Unmeasured load, once per mode and endpoint: JIT, pools and the cache warm up. */
+async function warmUp(ctx: Context, m: ModeService, endpoint: Endpoint): Promise<void> {
+  const warm = await drive(loadOptions(ctx, m, endpoint, ctx.opts.warmupMs));
+  m.warmupRequests[endpoint] = warm.requests;
+  m.sent[endpoint] = (m.sent[endpoint] ?? 0) + warm.requests;
+}
+
+async function measureSlice(ctx: Context, m: ModeService, endpoint: Endpoint, round: number): Promise<RunResult> {
+  const { pid } = m.service;
+  const sampler = sampleRss(pid, 250);
+  const cpu0 = cpuMs(pid) ?? NaN;
+  const load = await drive(loadOptions(ctx, m, endpoint, ctx.opts.durationMs));
+  const cpuUsPerRequest = (((cpuMs(pid) ?? NaN) - cpu0) * 1000) / Math.max(1, load.requests);
+  const rssMaxMb = maxOf(sampler.stop());
+  m.sent[endpoint] = (m.sent[endpoint] ?? 0) + load.requests;
+  log(
+    `round ${round} ${m.mode.padEnd(12)} ${endpoint.padEnd(8)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  RSS ${rssMaxMb.toFixed(0)} MB  CPU ${cpuUsPerRequest.toFixed(0)} µs/req${load.errors ? `  ${load.errors} ERRORS` : ''}`,
+  );
+  // Spans arrive a batch later; they are counted once every service has flushed at exit.
+  return { round, mode: m.mode, endpoint, load, warmupRequests: m.warmupRequests[endpoint] ?? 0, rssMaxMb, cpuUsPerRequest, spansPerRequest: null };
+}
+
+/** Rounds alternate direction (bare…elastic, then elastic…bare) so a steady drift favours no mode. */
+function slotOrder<T>(items: readonly T[], round: number): T[] {
+  return round % 2 === 1 ? [...items] : [...items].reverse();
+}
+
+async function runRounds(ctx: Context): Promise<{ runs: RunResult[]; timings: MetricsTiming[] }> {
   const { opts } = ctx;
-  const receiver = mode === 'full' ? ctx.otlp : mode === 'elastic' ? ctx.apm : undefined;
-  receiver?.tally.reset();
-  const profiled = opts.cpuProf && mode === 'full';
-  const service = await startService({
-    cwd: ctx.serviceDir,
-    env: envFor(mode, ctx),
-    nodeArgs: [...ctx.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `full-round${round}.cpuprofile`] : [])],
-  });
-  const measured: { endpoint: Endpoint; warm: LoadResult; load: LoadResult; rssMaxMb: number; cpuUsPerRequest: number }[] = [];
-  let timing: MetricsTiming;
+  const runs: RunResult[] = [];
+  const timings: MetricsTiming[] = [];
+  const services = await startModes(ctx);
   try {
     for (const endpoint of opts.endpoints) {
       if (endpoint === 'orders') await resetStock(ctx);
-      const common = { tool: opts.tool, url: service.url, endpoint, connections: opts.connections };
-      const warm = await drive({ ...common, durationMs: opts.warmupMs });
-      const sampler = sampleRss(service.pid, 250);
-      const cpu0 = cpuMs(service.pid) ?? NaN;
-      const load = await drive({ ...common, durationMs: opts.durationMs });
-      const cpuUsPerRequest = (((cpuMs(service.pid) ?? NaN) - cpu0) * 1000) / Math.max(1, load.requests);
-      const rssMaxMb = maxOf(sampler.stop());
-      measured.push({ endpoint, warm, load, rssMaxMb, cpuUsPerRequest });
-      log(
-        `round ${round} ${mode.padEnd(12)} ${endpoint.padEnd(8)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  RSS ${rssMaxMb.toFixed(0)} MB  CPU ${cpuUsPerRequest.toFixed(0)} µs/req${load.errors ? `  ${load.errors} ERRORS` : ''}`,
-      );
+      for (const m of services) await warmUp(ctx, m, endpoint);
     }
-    const t = await timeMetrics(service.url, opts.metricsSamples);
-    timing = { round, mode, ...t };
+    for (let round = 1; round <= opts.rounds; round++) {
+      const order = slotOrder(services, round);
+      for (const endpoint of opts.endpoints) {
+        if (endpoint === 'orders') await resetStock(ctx);
+        for (const m of order) runs.push(await measureSlice(ctx, m, endpoint, round));
+      }
+      for (const m of order) timings.push({ round, mode: m.mode, ...(await timeMetrics(m.service.url, opts.metricsSamples)) });
+    }
   } finally {
-    const code = await service.stop();
-    if (code !== 0) log(`service (${mode}) exited with ${code}; stderr: ${service.stderr.join('').slice(0, 2000)}`);
+    await stopModes(services);
   }
-  // The tracer flushes at shutdown; let the receiver read and decode the last batches.
+  // The tracers flushed at shutdown; let the receivers read and decode the last batches.
   await sleep(300);
-  await receiver?.drain();
-  const runs = measured.map(({ endpoint, warm, load, rssMaxMb, cpuUsPerRequest }): RunResult => {
-    let spansPerRequest: number | null = null;
-    if (receiver) {
-      const { spans } = receiver.tally.countFor(ENDPOINT_PATH[endpoint]);
-      spansPerRequest = spans / Math.max(1, warm.requests + load.requests);
+  await Promise.all([ctx.otlp.drain(), ctx.apm.drain()]);
+  for (const m of services) {
+    if (!m.receiver) continue;
+    for (const endpoint of opts.endpoints) {
+      const { spans } = m.receiver.tally.countFor(ENDPOINT_PATH[endpoint]);
+      const perRequest = spans / Math.max(1, m.sent[endpoint] ?? 0);
+      for (const r of runs) if (r.mode === m.mode && r.endpoint === endpoint) r.spansPerRequest = perRequest;
     }
-    return { round, mode, endpoint, load, warmupRequests: warm.requests, rssMaxMb, cpuUsPerRequest, spansPerRequest };
-  });
-  return { runs, timing };
+  }
+  return { runs, timings };
 }
 
 /** Full telemetry with the OTLP endpoint on a dead port: the export queue must stay bounded. */
@@ -215,7 +284,7 @@ async function main(): Promise<void> {
   }
   const serviceDir = path.resolve(ROOT, opts.serviceDir ?? '.');
   if (!existsSync(path.join(serviceDir, 'dist', 'server.js'))) throw new Error(`${serviceDir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
-  if (opts.cpuProf) {
+  if (opts.cpuProf.length) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
   }
@@ -239,13 +308,9 @@ async function main(): Promise<void> {
   let long: LongRunResult | undefined;
   try {
     execFileSync(process.execPath, ['dist/scripts/migrate.js'], { cwd: serviceDir, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    for (let round = 1; round <= opts.rounds; round++) {
-      for (const mode of opts.modes) {
-        const r = await runMode(ctx, mode, round);
-        runs.push(...r.runs);
-        timings.push(r.timing);
-      }
-    }
+    const measured = await runRounds(ctx);
+    runs.push(...measured.runs);
+    timings.push(...measured.timings);
     if (opts.longRunMs > 0) {
       log(`long run: full telemetry, OTLP endpoint down, ${opts.longRunMs / 1000} s`);
       long = await longRun(ctx);
@@ -257,7 +322,7 @@ async function main(): Promise<void> {
   }
 
   const profiles: ProfileSummary[] = [];
-  if (opts.cpuProf && existsSync(PROFILE_DIR)) {
+  if (opts.cpuProf.length && existsSync(PROFILE_DIR)) {
     for (const f of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
       profiles.push(summarizeProfile(path.join(PROFILE_DIR, f), 20));
     }
@@ -273,7 +338,7 @@ async function main(): Promise<void> {
     serviceDir: path.relative(ROOT, serviceDir) || '.',
     nodeFlags: ctx.nodeFlags,
     options: opts,
-    cpuProfiled: opts.cpuProf ? ['full'] : [],
+    cpuProfiled: opts.cpuProf,
     summaries,
     targets,
     longRun: long,
@@ -300,7 +365,7 @@ async function main(): Promise<void> {
       '',
     );
   }
-  if (opts.cpuProf) lines.push('Note: the full mode ran under --cpu-prof; its numbers include the profiler overhead.', '');
+  if (opts.cpuProf.length) lines.push(`Note: ${opts.cpuProf.join(', ')} ran under --cpu-prof; those numbers include the profiler overhead.`, '');
   lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products):', '');
   for (const t of targets) lines.push(`- ${t.pass ? 'PASS' : 'FAIL'} ${t.name}: ${t.value}`);
   lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${ctx.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);

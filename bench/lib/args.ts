@@ -1,4 +1,4 @@
-/** Command-line flags of `npm run bench`, with defaults that keep a full run under about six minutes. */
+/** Command-line flags of `npm run bench`, with defaults that keep a full run under about five minutes. */
 
 export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'full', 'elastic'] as const;
 export type Mode = (typeof ALL_MODES)[number];
@@ -18,7 +18,8 @@ export interface BenchOptions {
   /** Long run with the OTLP endpoint down; 0 skips it. */
   longRunMs: number;
   metricsSamples: number;
-  cpuProf: boolean;
+  /** Modes run under node --cpu-prof (empty: none). */
+  cpuProf: Mode[];
   tool: Tool;
   out: string;
   /** Another checkout whose dist/ to measure (e.g. the previous commit), for before/after runs. */
@@ -30,20 +31,23 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [flags]
-  --duration 6s          measured load per mode, endpoint and round
-  --warmup 2s            unmeasured load before each measurement
+  --duration 2s          one measured slice of load per mode, endpoint and round (whole seconds)
+  --warmup 2s            unmeasured load per mode and endpoint before the first round
   --connections 10       concurrent keep-alive connections
-  --rounds 3             interleaved rounds (bare, metrics, ... then again); medians are reported
+  --rounds 8             rounds of slices, every mode's service up throughout, alternating
+                         direction (bare…elastic, elastic…bare); medians of per-round ratios are reported
   --modes a,b            subset of: ${ALL_MODES.join(', ')}
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
   --metrics-samples 50   GET /metrics requests timed after each load
   --cpu-prof             run the full mode under node --cpu-prof and summarize the profiles
+  --cpu-prof-modes a,b   profile these modes instead (e.g. bare,full to compare)
   --tool wrk|autocannon  load generator (default: wrk when installed)
   --out path             results JSON (default bench/results/latest.json)
   --service-dir path     measure the built service of another checkout (before/after comparisons)
   --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
-  --service-env K=V,...  extra environment for every service process (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128)`;
+  --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
+                         e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg)`;
 
 export class UsageError extends Error {}
 
@@ -73,15 +77,15 @@ function listOf<T extends string>(name: string, v: string, allowed: readonly T[]
 
 export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
   const opts: BenchOptions = {
-    durationMs: 6000,
+    durationMs: 2000,
     warmupMs: 2000,
     connections: 10,
-    rounds: 3,
+    rounds: 8,
     modes: [...ALL_MODES],
     endpoints: [...ALL_ENDPOINTS],
     longRunMs: 60_000,
     metricsSamples: 50,
-    cpuProf: false,
+    cpuProf: [],
     tool: wrkAvailable ? 'wrk' : 'autocannon',
     out: 'bench/results/latest.json',
     serviceEnv: {},
@@ -90,7 +94,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     const raw = argv[i] ?? '';
     if (raw === '--help' || raw === '-h') throw new UsageError(USAGE);
     if (raw === '--cpu-prof') {
-      opts.cpuProf = true;
+      opts.cpuProf = ['full'];
       continue;
     }
     const eq = raw.indexOf('=');
@@ -113,6 +117,9 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
       case 'modes':
         opts.modes = listOf('modes', value, ALL_MODES);
         break;
+      case 'cpu-prof-modes':
+        opts.cpuProf = listOf('cpu-prof-modes', value, ALL_MODES);
+        break;
       case 'endpoints':
         opts.endpoints = listOf('endpoints', value, ALL_ENDPOINTS);
         break;
@@ -134,10 +141,21 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
         opts.serviceDir = value;
         break;
       case 'service-env':
-        for (const pair of value.split(',').filter(Boolean)) {
-          const eq = pair.indexOf('=');
-          if (eq < 1) throw new UsageError(`--service-env: expected KEY=VALUE, got "${pair}"`);
-          opts.serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+        // Repeatable; "A=1,B=2" sets two, and a part without "=" continues the previous
+        // value, so lists survive: OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,ioredis.
+        {
+          let last: string | undefined;
+          for (const part of value.split(',').filter(Boolean)) {
+            const eq = part.indexOf('=');
+            if (eq > 0) {
+              last = part.slice(0, eq);
+              opts.serviceEnv[last] = part.slice(eq + 1);
+            } else if (last) {
+              opts.serviceEnv[last] += `,${part}`;
+            } else {
+              throw new UsageError(`--service-env: expected KEY=VALUE, got "${part}"`);
+            }
+          }
         }
         break;
       case 'node-flags':
