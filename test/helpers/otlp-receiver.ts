@@ -136,17 +136,21 @@ export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] 
 
 export class OtlpReceiver extends LoopbackReceiver {
   readonly spans: ReceivedSpan[] = [];
-  readonly requests: { path: string; contentType: string; authorization?: string }[] = [];
+  /** Every request received; `spans` is how many the export carried (its batch size). */
+  readonly requests: { path: string; contentType: string; authorization?: string; spans: number }[] = [];
 
   protected handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     const contentType = req.headers['content-type'] ?? '';
-    this.requests.push({ path: req.url ?? '', contentType, authorization: req.headers.authorization });
+    const received = { path: req.url ?? '', contentType, authorization: req.headers.authorization, spans: 0 };
+    this.requests.push(received);
     if (req.method !== 'POST' || req.url !== '/v1/traces') {
       res.writeHead(404).end();
       return;
     }
     try {
-      this.spans.push(...decodeTraces(body, contentType));
+      const spans = decodeTraces(body, contentType);
+      received.spans = spans.length;
+      this.spans.push(...spans);
     } catch (err) {
       res.writeHead(400).end(String(err));
       return;

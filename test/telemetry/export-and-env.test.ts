@@ -87,6 +87,30 @@ describe('tracing backends and the standard OTEL_* variables', () => {
     await receiver.stop();
   });
 
+  test('When spans pile up, then they are exported in batches of 128 by default, or of OTEL_BSP_MAX_EXPORT_BATCH_SIZE', async () => {
+    for (const [env, size] of [[{}, 128], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '40' }, 40]] as const) {
+      const receiver = await new OtlpReceiver().start();
+      const server = await startServerProcess({
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        OTEL_SDK_DISABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        // No timed exports: only a full batch (or the shutdown flush) sends.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+        ...env,
+      });
+      for (let round = 0; round < 10; round++) {
+        await Promise.all(Array.from({ length: 20 }, () => fetch(`${server.url}/api/products`).then((r) => r.arrayBuffer())));
+      }
+      assert.equal(await server.stop(), 0);
+      const batches = receiver.requests.map((r) => r.spans);
+      assert.ok(batches.length >= 2, `several exports: ${batches.join(', ')}`);
+      assert.ok(batches.every((n) => n <= size), `no batch above ${size}: ${batches.join(', ')}`);
+      assert.ok(batches.includes(size), `full batches of ${size}: ${batches.join(', ')}`);
+      await receiver.stop();
+    }
+  });
+
   test('When OTEL_SDK_DISABLED=true, then no tracer starts and nothing is sent', async () => {
     const receiver = await new OtlpReceiver().start();
     const server = await startServerProcess({
