@@ -36,24 +36,35 @@ import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-
 
 const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
 
+/** A build to measure: this checkout's (or --service-dir's), and optionally a baseline's. */
+interface Build {
+  dir: string;
+  nodeFlags: string[];
+  /** Appended to the mode in labels: "" for the build under test, "@baseline" for the other. */
+  suffix: string;
+}
+
 interface Context {
   opts: BenchOptions;
   db: TestDatabase;
   redisPrefix: string;
-  otlp: CountingOtlpReceiver;
-  apm: CountingApmReceiver;
-  serviceDir: string;
-  nodeFlags: string[];
+  builds: Build[];
+}
+
+/** Where a mode's tracer sends: its own counting receiver, or (long run) a dead port. */
+interface Sinks {
+  otlp?: string;
+  apm?: string;
 }
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /** The service's environment per mode. Metrics/logs/tracers are switched only by the documented variables. */
-function envFor(mode: Mode, ctx: Context, otlpEndpoint = ctx.otlp.url): Record<string, string> {
-  return { ...modeEnv(mode, ctx, otlpEndpoint), ...ctx.opts.serviceEnv };
+function envFor(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string> {
+  return { ...modeEnv(mode, ctx, sinks), ...ctx.opts.serviceEnv };
 }
 
-function modeEnv(mode: Mode, ctx: Context, otlpEndpoint: string): Record<string, string> {
+function modeEnv(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string> {
   const base = { DATABASE_URL: ctx.db.url, REDIS_URL, REDIS_KEY_PREFIX: ctx.redisPrefix, MIGRATE_ON_START: 'false' };
   const off = { OTEL_SDK_DISABLED: 'true', APM_AGENT: 'none' };
   switch (mode) {
@@ -71,7 +82,7 @@ function modeEnv(mode: Mode, ctx: Context, otlpEndpoint: string): Record<string,
         APM_AGENT: 'otel',
         OTEL_SDK_DISABLED: 'false',
         OTEL_TRACES_SAMPLER: 'always_on',
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: sinks.otlp ?? '',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       };
     case 'elastic':
@@ -80,7 +91,7 @@ function modeEnv(mode: Mode, ctx: Context, otlpEndpoint: string): Record<string,
         METRICS_ENABLED: 'true',
         LOG_LEVEL: 'info',
         APM_AGENT: 'elastic',
-        ELASTIC_APM_SERVER_URL: ctx.apm.url,
+        ELASTIC_APM_SERVER_URL: sinks.apm ?? '',
         ELASTIC_APM_TRANSACTION_SAMPLE_RATE: '1.0',
       };
   }
@@ -123,6 +134,8 @@ function maxOf(samples: { mb: number }[]): number {
 
 /** One mode's service, alive for the whole run, and what was sent to it. */
 interface ModeService {
+  /** The mode, or mode@baseline for the baseline build's process. */
+  label: string;
   mode: Mode;
   service: Service;
   receiver?: CountingOtlpReceiver | CountingApmReceiver;
@@ -140,18 +153,27 @@ interface ModeService {
 async function startModes(ctx: Context): Promise<ModeService[]> {
   const started: ModeService[] = [];
   try {
+    // Mode-major, so a mode's two builds take adjacent slices.
     for (const mode of ctx.opts.modes) {
-      const profiled = ctx.opts.cpuProf.includes(mode);
-      const service = await startService({
-        cwd: ctx.serviceDir,
-        env: envFor(mode, ctx),
-        nodeArgs: [...ctx.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${mode}.cpuprofile`] : [])],
-      });
-      const receiver = mode === 'full' ? ctx.otlp : mode === 'elastic' ? ctx.apm : undefined;
-      started.push({ mode, service, receiver, warmupRequests: {}, sent: {} });
+      for (const build of ctx.builds) {
+        const label = `${mode}${build.suffix}`;
+        // Each tracing process gets its own receiver, so spans are counted per process.
+        const receiver = mode === 'full' ? await new CountingOtlpReceiver().start() : mode === 'elastic' ? await new CountingApmReceiver().start() : undefined;
+        const profiled = ctx.opts.cpuProf.includes(mode);
+        const service = await startService({
+          cwd: build.dir,
+          env: envFor(mode, ctx, mode === 'full' ? { otlp: receiver?.url } : { apm: receiver?.url }),
+          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}.cpuprofile`] : [])],
+        }).catch(async (err: unknown) => {
+          await receiver?.stop();
+          throw err;
+        });
+        started.push({ label, mode, service, receiver, warmupRequests: {}, sent: {} });
+      }
     }
   } catch (err) {
     await stopModes(started);
+    await closeReceivers(started);
     throw err;
   }
   return started;
@@ -159,11 +181,15 @@ async function startModes(ctx: Context): Promise<ModeService[]> {
 
 async function stopModes(services: ModeService[]): Promise<void> {
   await Promise.all(
-    services.map(async ({ mode, service }) => {
+    services.map(async ({ label, service }) => {
       const code = await service.stop();
-      if (code !== 0) log(`service (${mode}) exited with ${code}; stderr: ${service.stderr.join('').slice(0, 2000)}`);
+      if (code !== 0) log(`service (${label}) exited with ${code}; stderr: ${service.stderr.join('').slice(0, 2000)}`);
     }),
   );
+}
+
+async function closeReceivers(services: ModeService[]): Promise<void> {
+  await Promise.allSettled(services.map((m) => m.receiver?.stop()));
 }
 
 function loadOptions(ctx: Context, m: ModeService, endpoint: Endpoint, durationMs: number) {
@@ -186,10 +212,10 @@ async function measureSlice(ctx: Context, m: ModeService, endpoint: Endpoint, ro
   const rssMaxMb = maxOf(sampler.stop());
   m.sent[endpoint] = (m.sent[endpoint] ?? 0) + load.requests;
   log(
-    `round ${round} ${m.mode.padEnd(12)} ${endpoint.padEnd(8)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  RSS ${rssMaxMb.toFixed(0)} MB  CPU ${cpuUsPerRequest.toFixed(0)} µs/req${load.errors ? `  ${load.errors} ERRORS` : ''}`,
+    `round ${round} ${m.label.padEnd(12)} ${endpoint.padEnd(8)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms  RSS ${rssMaxMb.toFixed(0)} MB  CPU ${cpuUsPerRequest.toFixed(0)} µs/req${load.errors ? `  ${load.errors} ERRORS` : ''}`,
   );
   // Spans arrive a batch later; they are counted once every service has flushed at exit.
-  return { round, mode: m.mode, endpoint, load, warmupRequests: m.warmupRequests[endpoint] ?? 0, rssMaxMb, cpuUsPerRequest, spansPerRequest: null };
+  return { round, mode: m.label, endpoint, load, warmupRequests: m.warmupRequests[endpoint] ?? 0, rssMaxMb, cpuUsPerRequest, spansPerRequest: null };
 }
 
 /** Rounds alternate direction (bare…elastic, then elastic…bare) so a steady drift favours no mode. */
@@ -213,29 +239,35 @@ async function runRounds(ctx: Context): Promise<{ runs: RunResult[]; timings: Me
         if (endpoint === 'orders') await resetStock(ctx);
         for (const m of order) runs.push(await measureSlice(ctx, m, endpoint, round));
       }
-      for (const m of order) timings.push({ round, mode: m.mode, ...(await timeMetrics(m.service.url, opts.metricsSamples)) });
+      for (const m of order) timings.push({ round, mode: m.label, ...(await timeMetrics(m.service.url, opts.metricsSamples)) });
     }
-  } finally {
+  } catch (err) {
     await stopModes(services);
+    await closeReceivers(services);
+    throw err;
   }
+  await stopModes(services);
   // The tracers flushed at shutdown; let the receivers read and decode the last batches.
   await sleep(300);
-  await Promise.all([ctx.otlp.drain(), ctx.apm.drain()]);
+  await Promise.all(services.map((m) => m.receiver?.drain()));
   for (const m of services) {
     if (!m.receiver) continue;
     for (const endpoint of opts.endpoints) {
       const { spans } = m.receiver.tally.countFor(ENDPOINT_PATH[endpoint]);
       const perRequest = spans / Math.max(1, m.sent[endpoint] ?? 0);
-      for (const r of runs) if (r.mode === m.mode && r.endpoint === endpoint) r.spansPerRequest = perRequest;
+      for (const r of runs) if (r.mode === m.label && r.endpoint === endpoint) r.spansPerRequest = perRequest;
     }
   }
+  await closeReceivers(services);
   return { runs, timings };
 }
 
 /** Full telemetry with the OTLP endpoint on a dead port: the export queue must stay bounded. */
 async function longRun(ctx: Context): Promise<LongRunResult> {
   const dead = await freePort();
-  const service = await startService({ cwd: ctx.serviceDir, nodeArgs: ctx.nodeFlags, env: envFor('full', ctx, `http://127.0.0.1:${dead}`) });
+  const [build] = ctx.builds;
+  if (!build) throw new Error('no build to run');
+  const service = await startService({ cwd: build.dir, nodeArgs: build.nodeFlags, env: envFor('full', ctx, { otlp: `http://127.0.0.1:${dead}` }) });
   try {
     const common = { tool: ctx.opts.tool, url: service.url, endpoint: 'products' as const, connections: ctx.opts.connections };
     await drive({ ...common, durationMs: ctx.opts.warmupMs });
@@ -283,7 +315,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const serviceDir = path.resolve(ROOT, opts.serviceDir ?? '.');
-  if (!existsSync(path.join(serviceDir, 'dist', 'server.js'))) throw new Error(`${serviceDir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
+  const baselineDir = opts.baselineDir === undefined ? undefined : path.resolve(ROOT, opts.baselineDir);
+  for (const dir of [serviceDir, baselineDir]) {
+    if (dir && !existsSync(path.join(dir, 'dist', 'server.js'))) throw new Error(`${dir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
+  }
   if (opts.cpuProf.length) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -297,12 +332,12 @@ async function main(): Promise<void> {
     opts,
     db,
     redisPrefix: `cloudmart-bench-${process.pid}:`,
-    serviceDir,
-    nodeFlags: opts.nodeFlags ?? startFlags(serviceDir),
-    otlp: await new CountingOtlpReceiver().start(),
-    apm: await new CountingApmReceiver().start(),
+    builds: [
+      { dir: serviceDir, nodeFlags: opts.nodeFlags ?? startFlags(serviceDir), suffix: '' },
+      ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline' }] : []),
+    ],
   };
-  log(`service: ${path.relative(ROOT, serviceDir) || '.'}, node ${ctx.nodeFlags.join(' ') || '(no flags)'}`);
+  for (const b of ctx.builds) log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}`);
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
   let long: LongRunResult | undefined;
@@ -317,7 +352,7 @@ async function main(): Promise<void> {
       log(`long run: RSS ${long.first10sMb.toFixed(0)} MB (first 10 s) → ${long.last10sMb.toFixed(0)} MB (last 10 s), ${long.rps.toFixed(0)} req/s, ${long.errors} errors`);
     }
   } finally {
-    await Promise.allSettled([ctx.otlp.stop(), ctx.apm.stop(), cleanRedis(ctx.redisPrefix)]);
+    await cleanRedis(ctx.redisPrefix);
     await db.drop();
   }
 
@@ -328,7 +363,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const summaries = summarize(runs, timings, opts.modes, opts.endpoints);
+  const labels = opts.modes.flatMap((m) => ctx.builds.map((b) => `${m}${b.suffix}`));
+  const summaries = summarize(runs, timings, labels, opts.endpoints);
   const targets = evaluateTargets(summaries, long);
   const results = {
     startedAt: new Date(started).toISOString(),
@@ -336,7 +372,8 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
     git: gitState(),
     serviceDir: path.relative(ROOT, serviceDir) || '.',
-    nodeFlags: ctx.nodeFlags,
+    baselineDir: baselineDir === undefined ? undefined : path.relative(ROOT, baselineDir),
+    nodeFlags: ctx.builds[0]?.nodeFlags ?? [],
     options: opts,
     cpuProfiled: opts.cpuProf,
     summaries,
@@ -368,7 +405,7 @@ async function main(): Promise<void> {
   if (opts.cpuProf.length) lines.push(`Note: ${opts.cpuProf.join(', ')} ran under --cpu-prof; those numbers include the profiler overhead.`, '');
   lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products):', '');
   for (const t of targets) lines.push(`- ${t.pass ? 'PASS' : 'FAIL'} ${t.name}: ${t.value}`);
-  lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${ctx.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);
+  lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${results.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
   for (const p of profiles) process.stdout.write(`\n${formatSummary(p)}\n`);
 }

@@ -24,6 +24,8 @@ export interface BenchOptions {
   out: string;
   /** Another checkout whose dist/ to measure (e.g. the previous commit), for before/after runs. */
   serviceDir?: string;
+  /** A second build measured in the same run, every mode as mode@baseline, in adjacent slices. */
+  baselineDir?: string;
   /** Node flags for the service; default: those of the checkout's `npm start`. */
   nodeFlags?: string[];
   /** Extra environment for every service process (experiments: OTEL_BSP_*, ...). */
@@ -44,7 +46,9 @@ export const USAGE = `npm run bench -- [flags]
   --cpu-prof-modes a,b   profile these modes instead (e.g. bare,full to compare)
   --tool wrk|autocannon  load generator (default: wrk when installed)
   --out path             results JSON (default bench/results/latest.json)
-  --service-dir path     measure the built service of another checkout (before/after comparisons)
+  --service-dir path     measure the built service of another checkout instead of this one
+  --baseline-dir path    also measure another checkout's build in the same run (rows mode@baseline,
+                         slices next to this build's): before/after on a noisy machine
   --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
                          e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg)`;
@@ -139,6 +143,9 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
         break;
       case 'service-dir':
         opts.serviceDir = value;
+        break;
+      case 'baseline-dir':
+        opts.baselineDir = value;
         break;
       case 'service-env':
         // Repeatable; "A=1,B=2" sets two, and a part without "=" continues the previous

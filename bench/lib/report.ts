@@ -1,10 +1,11 @@
-import type { Endpoint, Mode } from './args';
+import type { Endpoint } from './args';
 import type { LoadResult } from './load';
 
 /** One mode, one endpoint, one round. */
 export interface RunResult {
   round: number;
-  mode: Mode;
+  /** The mode, or mode@baseline for the baseline build (--baseline-dir). */
+  mode: string;
   endpoint: Endpoint;
   load: LoadResult;
   warmupRequests: number;
@@ -18,7 +19,7 @@ export interface RunResult {
 /** GET /metrics timings of one mode in one round, taken after the load. */
 export interface MetricsTiming {
   round: number;
-  mode: Mode;
+  mode: string;
   medianMs: number;
   p95Ms: number;
   bytes: number;
@@ -37,7 +38,7 @@ export interface LongRunResult {
 }
 
 export interface Summary {
-  mode: Mode;
+  mode: string;
   endpoint: Endpoint;
   rps: number;
   p50Ms: number;
@@ -72,7 +73,7 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 }
 
-export function summarize(runs: RunResult[], timings: MetricsTiming[], modes: Mode[], endpoints: Endpoint[]): Summary[] {
+export function summarize(runs: RunResult[], timings: MetricsTiming[], modes: string[], endpoints: Endpoint[]): Summary[] {
   const out: Summary[] = [];
   for (const endpoint of endpoints) {
     const bare = new Map(runs.filter((r) => r.endpoint === endpoint && r.mode === 'bare').map((r) => [r.round, r]));
