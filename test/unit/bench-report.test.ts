@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseArgs, UsageError } from '../../bench/lib/args';
+import type { LoadResult } from '../../bench/lib/load';
+import { evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
+
+function load(rps: number, p99Ms: number): LoadResult {
+  return { requests: rps * 2, durationMs: 2000, rps, p50Ms: p99Ms / 3, p99Ms, maxMs: p99Ms * 2, errors: 0 };
+}
+
+function run(round: number, mode: string, rps: number, p99Ms: number, cpu: number): RunResult {
+  return { round, mode, endpoint: 'products', load: load(rps, p99Ms), warmupRequests: 0, rssMaxMb: 120, cpuUsPerRequest: cpu, spansPerRequest: mode.startsWith('full') ? 3 : null };
+}
+
+describe('the benchmark report', () => {
+  test('When the machine speeds up between rounds, then ratios are paired within a round and drift cancels', () => {
+    // Round 2 runs everything twice as fast; full is half of bare in both.
+    const runs = [run(1, 'bare', 4000, 5, 200), run(1, 'full', 2000, 10, 400), run(2, 'bare', 8000, 2.5, 100), run(2, 'full', 4000, 5, 200), run(3, 'bare', 6000, 4, 150), run(3, 'full', 3000, 8, 300)];
+    const [bare, full] = summarize(runs, [], ['bare', 'full'], ['products']);
+    assert.ok(bare && full);
+    assert.equal(bare.rpsRatio, 1);
+    assert.equal(full.rpsRatio, 0.5);
+    assert.equal(full.p99Ratio, 2);
+    assert.equal(full.cpuRatio, 2);
+    assert.equal(full.rps, 3000, 'absolute columns are plain medians');
+    const targets = evaluateTargets([bare, { ...full, metricsMs: 1.5 }], undefined);
+    assert.deepEqual(
+      targets.map((t) => [t.name, t.pass]),
+      [
+        ['full: throughput ≥ 0.5× bare', true],
+        ['full: p99 ≤ 2× bare', true],
+        ['full: RSS under load ≤ 150 MB', true],
+        ['full: GET /metrics < 10 ms', true],
+      ],
+    );
+  });
+
+  test('When a baseline build runs alongside, then its rows are labelled mode@baseline and compared with this build\'s bare', () => {
+    const runs = [run(1, 'bare', 6000, 4, 150), run(1, 'full', 3000, 8, 300), run(1, 'full@baseline', 2000, 12, 450)];
+    const rows = summarize(runs, [], ['bare', 'full', 'full@baseline'], ['products']);
+    assert.deepEqual(rows.map((r) => [r.mode, r.rpsRatio]), [['bare', 1], ['full', 0.5], ['full@baseline', 1 / 3]]);
+    assert.equal(evaluateTargets(rows, undefined)[0]?.value, '0.50×', 'targets judge this build, not the baseline');
+  });
+
+  test('When RSS grows through the long run, then it is not flat; GC noise within 10 MB is', () => {
+    const samples = (from: number, to: number) => Array.from({ length: 61 }, (_, i) => ({ atMs: i * 1000, mb: from + ((to - from) * i) / 60 }));
+    assert.equal(longRunFrom(load(3000, 10), samples(126, 134), 60_000).flat, true);
+    assert.equal(longRunFrom(load(3000, 10), samples(126, 170), 60_000).flat, false);
+  });
+
+  test('When flags are given, then lists survive --service-env and bad values are usage errors', () => {
+    const o = parseArgs(['--service-env', 'OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg,A=1', '--service-env', 'B=2', '--cpu-prof-modes', 'bare,full', '--baseline-dir', '../old'], true);
+    assert.deepEqual(o.serviceEnv, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,pg', A: '1', B: '2' });
+    assert.deepEqual(o.cpuProf, ['bare', 'full']);
+    assert.equal(o.baselineDir, '../old');
+    assert.deepEqual(parseArgs(['--cpu-prof'], true).cpuProf, ['full']);
+    assert.deepEqual(parseArgs([], true).cpuProf, []);
+    assert.throws(() => parseArgs(['--service-env', 'nope'], true), UsageError);
+    assert.throws(() => parseArgs(['--cpu-prof-modes', 'fast'], true), UsageError);
+    assert.throws(() => parseArgs(['--tool', 'wrk'], false), UsageError);
+  });
+});
