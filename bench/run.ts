@@ -145,10 +145,10 @@ interface ModeService {
 
 /**
  * Every mode's service is started once and stays up; the rounds then take turns between
- * them in short slices. On a shared 2-vCPU VM the machine's speed drifts by ±30 % over
- * tens of seconds (seen: bare 134–250 µs of CPU per request within two minutes), while a
- * process's own speed is steady: one long run per mode compares modes measured at
- * different machine speeds, adjacent slices compare them at nearly the same one.
+ * them in short slices. A shared 2-vCPU VM changes speed by tens of percent from one
+ * minute, even one slice, to the next (seen: bare 134–250 µs of CPU per request within two
+ * minutes): one long run per mode compares modes measured at different machine speeds,
+ * adjacent slices at nearer ones, and the median of many paired slices washes out the rest.
  */
 async function startModes(ctx: Context): Promise<ModeService[]> {
   const started: ModeService[] = [];

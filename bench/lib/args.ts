@@ -51,7 +51,7 @@ export const USAGE = `npm run bench -- [flags]
                          slices next to this build's): before/after on a noisy machine
   --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
-                         e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg)`;
+                         e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg)`;
 
 export class UsageError extends Error {}
 

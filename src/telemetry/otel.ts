@@ -77,7 +77,7 @@ interface BatchSettings {
  * differs from the SDK's: batches of 128 spans, not 512. Serializing a batch blocks
  * the event loop, and 512 spans took about 2.5 ms under load, a stall the requests
  * queued behind it pay (the bench's p99 for the product list: 13.5 → 10.4 ms, same
- * throughput). Smaller batches also let spans die young, before a scavenge copies them.
+ * throughput).
  */
 function batchSettings(env: Env): BatchSettings {
   const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);
