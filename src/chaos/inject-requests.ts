@@ -1,5 +1,3 @@
-import { context } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../domain/errors';
 import { annotateSpan } from '../telemetry/trace-context';
@@ -9,15 +7,14 @@ import { RouteTable } from './route-table';
 import type { ChaosState } from './state';
 
 /**
- * The request never reaches its route, so nothing names it: name it here, as Express
- * and its instrumentation would have, so that the injected 500 is counted under its
- * route (http_requests_total{route}) and its server span is "GET /api/products", not
- * "unmatched" and "GET" - the RED dashboard and Jaeger then show where the errors are.
+ * The request never reaches its route, so Express does not name it: name it here, as
+ * Express would have. The request metrics and the server span's name both read
+ * req.route, so the injected 500 is counted under its route (http_requests_total{route})
+ * and its span is "GET /api/products", not "unmatched" and "GET": the RED dashboard and
+ * Jaeger then show where the errors are.
  */
 function nameRoute(req: Request, template: string): void {
   req.route = { path: template };
-  const rpc = getRPCMetadata(context.active());
-  if (rpc?.type === RPCType.HTTP) rpc.route = template;
 }
 
 /**

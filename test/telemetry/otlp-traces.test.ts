@@ -100,9 +100,20 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(spans.filter((s) => s.attributes['db.system.name'] === 'postgresql').length, 0);
       assert.ok(spans.some((s) => s.attributes['db.system.name'] === 'redis'));
       assert.equal(spans.filter((s) => s.scope.includes('fs') || s.scope.includes('dns') || s.scope.includes('net')).length, 0, 'no fs/dns/net noise');
-      // Express is patched (it names the server span by route, asserted above) but adds no
-      // request-handler span: that would repeat the server span's route and duration.
+      // The server span is named by route (asserted above) without the Express
+      // instrumentation, whose layer spans would repeat the server span's route and duration.
       assert.equal(spans.filter((s) => s.scope.includes('instrumentation-express')).length, 0, 'no Express span');
+    });
+
+    test('When a request matches no route, then its server span is named by the method alone, never the raw URL', async () => {
+      const traceId = randomHex(16);
+      const res = await fetch(`${server.url}/api/no-such-thing/12345`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      assert.equal(res.status, 404);
+      const root = (await traceOf(jaeger, traceId)).find((s) => s.kind === SERVER);
+      assert.ok(root);
+      assert.equal(root.name, 'GET');
+      assert.equal(root.attributes['http.route'], undefined);
+      assert.equal(root.attributes['http.response.status_code'], 404);
     });
 
     test('When an order is placed, then its trace carries the order attributes and the transaction queries', async () => {
