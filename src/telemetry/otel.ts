@@ -72,8 +72,9 @@ const ignoredPaths = /^\/(metrics|health)(\/|\?|$)/;
  * http.route, from the route Express matched (`req.route`, which the chaos middleware
  * also sets for a request it fails before routing). This is the http instrumentation's
  * documented hook, run as the response closes. It replaces the Express instrumentation,
- * which did the same by wrapping every middleware layer: per request that cost more CPU
- * than the two Redis spans together (callgrind, see the README's benchmark section).
+ * which did the same by wrapping every middleware layer and running route bookkeeping in
+ * each, even with all its spans turned off: dropping it took the cached list from 0.44×
+ * to 0.50× of bare throughput in one interleaved bench run.
  */
 function nameServerSpan(span: Span, request: ClientRequest | IncomingMessage): void {
   const route: unknown = (request as IncomingMessage & { route?: { path?: unknown } }).route?.path;
