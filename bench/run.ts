@@ -144,13 +144,13 @@ interface ModeService {
 }
 
 /**
- * Every mode's service is started once and stays up; the rounds then take turns between
- * them in short slices. A shared 2-vCPU VM changes speed by tens of percent from one
+ * Every mode's service is started once per process set and stays up through its rounds,
+ * which take turns between the services in short slices. A shared 2-vCPU VM changes speed by tens of percent from one
  * minute, even one slice, to the next (seen: bare 134–250 µs of CPU per request within two
  * minutes): one long run per mode compares modes measured at different machine speeds,
  * adjacent slices at nearer ones, and the median of many paired slices washes out the rest.
  */
-async function startModes(ctx: Context): Promise<ModeService[]> {
+async function startModes(ctx: Context, generation: number): Promise<ModeService[]> {
   const started: ModeService[] = [];
   try {
     // Mode-major, so a mode's two builds take adjacent slices.
@@ -163,7 +163,7 @@ async function startModes(ctx: Context): Promise<ModeService[]> {
         const service = await startService({
           cwd: build.dir,
           env: envFor(mode, ctx, mode === 'full' ? { otlp: receiver?.url } : { apm: receiver?.url }),
-          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}.cpuprofile`] : [])],
+          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${generation}` : ''}.cpuprofile`] : [])],
         }).catch(async (err: unknown) => {
           await receiver?.stop();
           throw err;
@@ -223,17 +223,23 @@ function slotOrder<T>(items: readonly T[], round: number): T[] {
   return round % 2 === 1 ? [...items] : [...items].reverse();
 }
 
-async function runRounds(ctx: Context): Promise<{ runs: RunResult[]; timings: MetricsTiming[] }> {
+/**
+ * Rounds first..last with one service process per mode (and build), started for them and
+ * stopped after. A process keeps its own speed: identical builds' processes measured
+ * up to 30 % apart for their whole life (JIT decisions, heap layout), which adjacent
+ * slices cannot wash out, so the run's rounds are split between fresh processes.
+ */
+async function runRounds(ctx: Context, first: number, last: number, generation: number): Promise<{ runs: RunResult[]; timings: MetricsTiming[] }> {
   const { opts } = ctx;
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
-  const services = await startModes(ctx);
+  const services = await startModes(ctx, generation);
   try {
     for (const endpoint of opts.endpoints) {
       if (endpoint === 'orders') await resetStock(ctx);
       for (const m of services) await warmUp(ctx, m, endpoint);
     }
-    for (let round = 1; round <= opts.rounds; round++) {
+    for (let round = first; round <= last; round++) {
       const order = slotOrder(services, round);
       for (const endpoint of opts.endpoints) {
         if (endpoint === 'orders') await resetStock(ctx);
@@ -343,9 +349,14 @@ async function main(): Promise<void> {
   let long: LongRunResult | undefined;
   try {
     execFileSync(process.execPath, ['dist/scripts/migrate.js'], { cwd: serviceDir, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const measured = await runRounds(ctx);
-    runs.push(...measured.runs);
-    timings.push(...measured.timings);
+    for (let p = 1, first = 1; p <= opts.processes; p++) {
+      const last = Math.round((p * opts.rounds) / opts.processes);
+      if (opts.processes > 1) log(`process set ${p} of ${opts.processes}: rounds ${first}–${last}`);
+      const measured = await runRounds(ctx, first, last, p);
+      runs.push(...measured.runs);
+      timings.push(...measured.timings);
+      first = last + 1;
+    }
     if (opts.longRunMs > 0) {
       log(`long run: full telemetry, OTLP endpoint down, ${opts.longRunMs / 1000} s`);
       long = await longRun(ctx);
@@ -390,7 +401,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   for (const endpoint of opts.endpoints) {
     lines.push(
-      `### ${ENDPOINT_TITLE[endpoint]}: ${opts.connections} connections, ${opts.durationMs / 1000} s × ${opts.rounds} round(s), medians`,
+      `### ${ENDPOINT_TITLE[endpoint]}: ${opts.connections} connections, ${opts.durationMs / 1000} s × ${opts.rounds} round(s), ${opts.processes} process(es) per mode, medians`,
       '',
       markdownTable(summaries, endpoint),
       '',

@@ -13,6 +13,8 @@ export interface BenchOptions {
   warmupMs: number;
   connections: number;
   rounds: number;
+  /** Fresh service processes per mode over the run: the rounds are split between them. */
+  processes: number;
   modes: Mode[];
   endpoints: Endpoint[];
   /** Long run with the OTLP endpoint down; 0 skips it. */
@@ -38,6 +40,8 @@ export const USAGE = `npm run bench -- [flags]
   --connections 10       concurrent keep-alive connections
   --rounds 8             rounds of slices, every mode's service up throughout, alternating
                          direction (bare…elastic, elastic…bare); medians of per-round ratios are reported
+  --processes 2          service processes per mode, one after the other, the rounds split between
+                         them: identical builds' processes have measured up to 30 % apart
   --modes a,b            subset of: ${ALL_MODES.join(', ')}
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
@@ -51,7 +55,7 @@ export const USAGE = `npm run bench -- [flags]
                          slices next to this build's): before/after on a noisy machine
   --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
-                         e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg)`;
+                         e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=ioredis,pg)`;
 
 export class UsageError extends Error {}
 
@@ -85,6 +89,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     warmupMs: 2000,
     connections: 10,
     rounds: 8,
+    processes: 2,
     modes: [...ALL_MODES],
     endpoints: [...ALL_ENDPOINTS],
     longRunMs: 60_000,
@@ -117,6 +122,9 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
         break;
       case 'rounds':
         opts.rounds = positiveInt('rounds', value);
+        break;
+      case 'processes':
+        opts.processes = positiveInt('processes', value);
         break;
       case 'modes':
         opts.modes = listOf('modes', value, ALL_MODES);
@@ -173,6 +181,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     }
   }
   if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');
+  if (opts.processes > opts.rounds) throw new UsageError('--processes: at most --rounds (each process gets at least one round)');
   if (opts.longRunMs !== 0 && opts.longRunMs < 25_000) throw new UsageError('--long-run: 0, or at least 25s (it compares the first and last 10 s)');
   // Ratios need the baseline in the same run.
   if (!opts.modes.includes('bare')) opts.modes.unshift('bare');
