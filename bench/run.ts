@@ -145,12 +145,13 @@ interface ModeService {
 
 /**
  * Every mode's service is started once per process set and stays up through its rounds,
- * which take turns between the services in short slices. A shared 2-vCPU VM changes speed by tens of percent from one
- * minute, even one slice, to the next (seen: bare 134–250 µs of CPU per request within two
- * minutes): one long run per mode compares modes measured at different machine speeds,
- * adjacent slices at nearer ones, and the median of many paired slices washes out the rest.
+ * which take turns between the services in short slices. A shared 2-vCPU VM changes speed
+ * by tens of percent from one minute, even one slice, to the next (seen: bare 134–250 µs
+ * of CPU per request within two minutes): one long run per mode compares modes measured
+ * at different machine speeds, adjacent slices at nearer ones, and the median of many
+ * paired slices washes out the rest.
  */
-async function startModes(ctx: Context, generation: number): Promise<ModeService[]> {
+async function startModes(ctx: Context, processSet: number): Promise<ModeService[]> {
   const started: ModeService[] = [];
   try {
     // Mode-major, so a mode's two builds take adjacent slices.
@@ -163,7 +164,7 @@ async function startModes(ctx: Context, generation: number): Promise<ModeService
         const service = await startService({
           cwd: build.dir,
           env: envFor(mode, ctx, mode === 'full' ? { otlp: receiver?.url } : { apm: receiver?.url }),
-          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${generation}` : ''}.cpuprofile`] : [])],
+          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${processSet}` : ''}.cpuprofile`] : [])],
         }).catch(async (err: unknown) => {
           await receiver?.stop();
           throw err;
@@ -229,11 +230,11 @@ function slotOrder<T>(items: readonly T[], round: number): T[] {
  * up to 30 % apart for their whole life (JIT decisions, heap layout), which adjacent
  * slices cannot wash out, so the run's rounds are split between fresh processes.
  */
-async function runRounds(ctx: Context, first: number, last: number, generation: number): Promise<{ runs: RunResult[]; timings: MetricsTiming[] }> {
+async function runRounds(ctx: Context, first: number, last: number, processSet: number): Promise<{ runs: RunResult[]; timings: MetricsTiming[] }> {
   const { opts } = ctx;
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
-  const services = await startModes(ctx, generation);
+  const services = await startModes(ctx, processSet);
   try {
     for (const endpoint of opts.endpoints) {
       if (endpoint === 'orders') await resetStock(ctx);
