@@ -40,7 +40,7 @@ export const USAGE = `npm run bench -- [flags]
   --connections 10       concurrent keep-alive connections
   --rounds 8             rounds of slices, every mode's service up throughout, alternating
                          direction (bare…elastic, elastic…bare); medians of per-round ratios are reported
-  --processes 2          service processes per mode, one after the other, the rounds split between
+  --processes 4          service processes per mode, one after the other, the rounds split between
                          them: identical builds' processes have measured up to 30 % apart
   --modes a,b            subset of: ${ALL_MODES.join(', ')}
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
@@ -89,7 +89,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     warmupMs: 2000,
     connections: 10,
     rounds: 8,
-    processes: 2,
+    processes: 4,
     modes: [...ALL_MODES],
     endpoints: [...ALL_ENDPOINTS],
     longRunMs: 60_000,
@@ -99,6 +99,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     out: 'bench/results/latest.json',
     serviceEnv: {},
   };
+  let processesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] ?? '';
     if (raw === '--help' || raw === '-h') throw new UsageError(USAGE);
@@ -125,6 +126,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
         break;
       case 'processes':
         opts.processes = positiveInt('processes', value);
+        processesGiven = true;
         break;
       case 'modes':
         opts.modes = listOf('modes', value, ALL_MODES);
@@ -181,7 +183,8 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     }
   }
   if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');
-  if (opts.processes > opts.rounds) throw new UsageError('--processes: at most --rounds (each process gets at least one round)');
+  if (!processesGiven) opts.processes = Math.min(opts.processes, opts.rounds);
+  else if (opts.processes > opts.rounds) throw new UsageError('--processes: at most --rounds (each process gets at least one round)');
   if (opts.longRunMs !== 0 && opts.longRunMs < 25_000) throw new UsageError('--long-run: 0, or at least 25s (it compares the first and last 10 s)');
   // Ratios need the baseline in the same run.
   if (!opts.modes.includes('bare')) opts.modes.unshift('bare');

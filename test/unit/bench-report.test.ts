@@ -58,8 +58,9 @@ describe('the benchmark report', () => {
     assert.throws(() => parseArgs(['--service-env', 'nope'], true), UsageError);
     assert.throws(() => parseArgs(['--cpu-prof-modes', 'fast'], true), UsageError);
     assert.throws(() => parseArgs(['--tool', 'wrk'], false), UsageError);
-    assert.equal(parseArgs([], true).processes, 2);
+    assert.equal(parseArgs([], true).processes, 4);
     assert.equal(parseArgs(['--rounds', '9', '--processes', '3'], true).processes, 3);
-    assert.throws(() => parseArgs(['--rounds', '2', '--processes', '3'], true), UsageError);
+    assert.throws(() => parseArgs(['--rounds', '2', '--processes=3'], true), UsageError);
+    assert.equal(parseArgs(['--rounds', '2'], true).processes, 2, 'the default never exceeds the rounds');
   });
 });
