@@ -1,7 +1,7 @@
 /**
  * Loaded with `node --require ./dist/telemetry/register.js` before any application
- * module, so the tracer patches express, pg and ioredis before they are first
- * required. A register that loads late silently produces no spans.
+ * module, so the tracer patches pg and ioredis (and, for the Elastic agent, express)
+ * before they are first required. A register that loads late silently produces no spans.
  *
  * APM_AGENT picks the tracer: `otel` (default) or `elastic`; `none` starts neither.
  * Never both: their context managers and propagators clash.
