@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../telemetry/logger';
 import type { HttpLabels, Metrics } from '../../telemetry/metrics';
 import { currentTraceIds, type TraceIds } from '../../telemetry/trace-context';
+import { routeTemplate } from '../route-template';
 import { assignRequestId, requestLines } from './request-logger';
 
 /** The label every request that matched no route shares, so unknown URLs add no series. */
@@ -21,13 +22,9 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/**
- * The route template, never the raw URL: routes are declared with their full path,
- * so req.route.path is the template ("/api/products/:id") wherever the request ended.
- */
+/** The route template for the metrics' `route` label; unmatched requests share one value. */
 export function routeOf(req: Request): string {
-  const path: unknown = req.route?.path;
-  return typeof path === 'string' ? path : UNMATCHED_ROUTE;
+  return routeTemplate(req) ?? UNMATCHED_ROUTE;
 }
 
 type HttpLabelValues = Readonly<Record<HttpLabels, string>>;
