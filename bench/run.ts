@@ -44,6 +44,11 @@ interface Build {
   suffix: string;
 }
 
+/** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
+function labelOf(mode: Mode, build: Build): string {
+  return `${mode}${build.suffix}`;
+}
+
 interface Context {
   opts: BenchOptions;
   db: TestDatabase;
@@ -157,7 +162,7 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
     // Mode-major, so a mode's two builds take adjacent slices.
     for (const mode of ctx.opts.modes) {
       for (const build of ctx.builds) {
-        const label = `${mode}${build.suffix}`;
+        const label = labelOf(mode, build);
         // Each tracing process gets its own receiver, so spans are counted per process.
         const receiver = mode === 'full' ? await new CountingOtlpReceiver().start() : mode === 'elastic' ? await new CountingApmReceiver().start() : undefined;
         const profiled = ctx.opts.cpuProf.includes(mode);
@@ -375,7 +380,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const labels = opts.modes.flatMap((m) => ctx.builds.map((b) => `${m}${b.suffix}`));
+  const labels = opts.modes.flatMap((m) => ctx.builds.map((b) => labelOf(m, b)));
   const summaries = summarize(runs, timings, labels, opts.endpoints);
   const targets = evaluateTargets(summaries, long);
   const results = {
