@@ -80,13 +80,14 @@ function modeEnv(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string>
     case 'metrics+logs':
       return { ...base, ...off, METRICS_ENABLED: 'true', LOG_LEVEL: 'info' };
     case 'full':
+    case 'unsampled':
       return {
         ...base,
         METRICS_ENABLED: 'true',
         LOG_LEVEL: 'info',
         APM_AGENT: 'otel',
         OTEL_SDK_DISABLED: 'false',
-        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_TRACES_SAMPLER: mode === 'full' ? 'always_on' : 'always_off',
         OTEL_EXPORTER_OTLP_ENDPOINT: sinks.otlp ?? '',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       };
@@ -164,11 +165,12 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
       for (const build of ctx.builds) {
         const label = labelOf(mode, build);
         // Each tracing process gets its own receiver, so spans are counted per process.
-        const receiver = mode === 'full' ? await new CountingOtlpReceiver().start() : mode === 'elastic' ? await new CountingApmReceiver().start() : undefined;
+        const otlp = mode === 'full' || mode === 'unsampled';
+        const receiver = otlp ? await new CountingOtlpReceiver().start() : mode === 'elastic' ? await new CountingApmReceiver().start() : undefined;
         const profiled = ctx.opts.cpuProf.includes(mode);
         const service = await startService({
           cwd: build.dir,
-          env: envFor(mode, ctx, mode === 'full' ? { otlp: receiver?.url } : { apm: receiver?.url }),
+          env: envFor(mode, ctx, otlp ? { otlp: receiver?.url } : { apm: receiver?.url }),
           nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${processSet}` : ''}.cpuprofile`] : [])],
         }).catch(async (err: unknown) => {
           await receiver?.stop();

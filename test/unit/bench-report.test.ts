@@ -63,4 +63,9 @@ describe('the benchmark report', () => {
     assert.throws(() => parseArgs(['--rounds', '2', '--processes=3'], true), UsageError);
     assert.equal(parseArgs(['--rounds', '2'], true).processes, 2, 'the default never exceeds the rounds');
   });
+
+  test('When no modes are given, then the diagnostic unsampled mode is left out; asked for, it runs with bare', () => {
+    assert.deepEqual(parseArgs([], true).modes, ['bare', 'metrics', 'metrics+logs', 'full', 'elastic']);
+    assert.deepEqual(parseArgs(['--modes', 'metrics+logs,unsampled,full'], true).modes, ['bare', 'metrics+logs', 'unsampled', 'full']);
+  });
 });
