@@ -25,11 +25,16 @@ export interface ServiceOptions {
   timeoutMs?: number;
   /** The checkout to run (default: this one). */
   cwd?: string;
+  /** What node runs after the flags (default: the service, telemetry register first). */
+  script?: string[];
+  /** Polled until it answers 2xx (default: the service's readiness check). */
+  readyPath?: string;
 }
 
 export async function startService(opts: ServiceOptions): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--require', './dist/telemetry/register.js', 'dist/server.js'], {
+  const script = opts.script ?? ['--require', './dist/telemetry/register.js', 'dist/server.js'];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,14 +46,15 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  const readyPath = opts.readyPath ?? '/health/ready';
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode} before it answered; stderr: ${stderr.join('')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`service did not answer /health/ready in time; stderr: ${stderr.join('')}`);
+      throw new Error(`service did not answer ${readyPath} in time; stderr: ${stderr.join('')}`);
     }
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
     if (ok) break;
     await sleep(100);
   }
