@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { Summary } from '../../bench/lib/report';
+import { ROOT } from '../helpers/server-process';
+
+/**
+ * The benchmarks themselves, run as people run them but as short as they go: one round of
+ * one-second slices. Nothing here judges speed (the machine is too noisy for timed
+ * assertions); it checks that the runners work end to end and that what the receivers
+ * decode is right: spans per request come from real OTLP/protobuf exports, counted.
+ */
+function runTsx(args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the benchmarks, one short round', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cloudmart-bench-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('When npm run bench runs bare, unsampled and full, then full exports 3 spans per cached list and unsampled none', async () => {
+    const out = path.join(dir, 'bench.json');
+    const r = await runTsx(
+      ['bench/run.ts', '--modes', 'unsampled,full', '--endpoints', 'products', '--rounds', '1', '--duration', '1s', '--warmup', '1s', '--long-run', '0', '--metrics-samples', '3', '--out', out],
+      120_000,
+    );
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const { summaries } = JSON.parse(readFileSync(out, 'utf8')) as { summaries: Summary[] };
+    const by = new Map(summaries.map((s) => [s.mode, s]));
+    assert.deepEqual([...by.keys()], ['bare', 'unsampled', 'full']);
+    for (const s of summaries) assert.equal(s.errors, 0, `${s.mode} answered without errors`);
+    // Every cached request sent (warm-up included) is a trace of the server span and two Redis
+    // GETs; the first request of each process misses the cache and adds Postgres and SET spans.
+    const full = by.get('full')?.spansPerRequest ?? NaN;
+    assert.ok(full >= 3 && full < 3.05, `full: ${full} spans per request`);
+    assert.equal(by.get('unsampled')?.spansPerRequest, 0);
+    assert.match(r.stdout, /throughput ≥ 0\.5× bare/);
+  });
+
+  test('When npm run bench:floor runs, then the one-span mode exports exactly one span per request', async () => {
+    const r = await runTsx(['bench/floor.ts', '--rounds', '1', '--duration', '1s'], 120_000);
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const rows = new Map(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| mode'))
+        .map((l) => l.split('|').map((c) => c.trim()))
+        .map((cells) => [cells[1], cells.at(-2)] as const),
+    );
+    assert.deepEqual([...rows.keys()], ['bare', 'http-span', 'auto-default']);
+    assert.equal(rows.get('bare'), '–');
+    assert.equal(rows.get('http-span'), '1.00');
+    assert.ok(Number(rows.get('auto-default')) >= 1, 'auto-instrumentation exports spans too');
+  });
+});
