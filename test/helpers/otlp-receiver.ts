@@ -134,8 +134,41 @@ export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] 
   return spans;
 }
 
+/** One data point of an OTLP/JSON metrics export, flattened: the metric's name and the point's attributes. */
+export interface ReceivedDataPoint {
+  metric: string;
+  attributes: Record<string, AttrValue>;
+}
+
+interface JsonMetricsExport {
+  resourceMetrics?: {
+    scopeMetrics?: {
+      metrics?: { name: string; [kind: string]: unknown }[];
+    }[];
+  }[];
+}
+
+/** The data points of an OTLP/JSON ExportMetricsServiceRequest, whatever the metric's kind. */
+export function decodeJsonMetrics(body: Buffer): ReceivedDataPoint[] {
+  const points: ReceivedDataPoint[] = [];
+  const data = JSON.parse(body.toString('utf8')) as JsonMetricsExport;
+  for (const rm of data.resourceMetrics ?? []) {
+    for (const sm of rm.scopeMetrics ?? []) {
+      for (const m of sm.metrics ?? []) {
+        for (const kind of ['sum', 'gauge', 'histogram', 'exponentialHistogram']) {
+          const dataPoints = (m[kind] as { dataPoints?: { attributes?: JsonKeyValue[] }[] } | undefined)?.dataPoints ?? [];
+          for (const dp of dataPoints) points.push({ metric: m.name, attributes: attrs(dp.attributes) });
+        }
+      }
+    }
+  }
+  return points;
+}
+
 export class OtlpReceiver extends LoopbackReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Metric data points of OTLP/JSON metrics exports (OTEL_METRICS_EXPORTER=otlp with http/json). */
+  readonly dataPoints: ReceivedDataPoint[] = [];
   /** Every request received; `spans` is how many the export carried (its batch size). */
   readonly requests: { path: string; contentType: string; authorization?: string; spans: number }[] = [];
 
@@ -143,6 +176,11 @@ export class OtlpReceiver extends LoopbackReceiver {
     const contentType = req.headers['content-type'] ?? '';
     const received = { path: req.url ?? '', contentType, authorization: req.headers.authorization, spans: 0 };
     this.requests.push(received);
+    if (req.method === 'POST' && req.url === '/v1/metrics' && contentType.includes('json')) {
+      this.dataPoints.push(...decodeJsonMetrics(body));
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/traces') {
       res.writeHead(404).end();
       return;

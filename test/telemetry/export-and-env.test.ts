@@ -87,6 +87,36 @@ describe('tracing backends and the standard OTEL_* variables', () => {
     await receiver.stop();
   });
 
+  test('When OTEL_METRICS_EXPORTER=otlp, then the OTel request histogram carries the route template, as the span does', async () => {
+    const receiver = await new OtlpReceiver().start();
+    const server = await startServerProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+    });
+    try {
+      assert.equal((await fetch(`${server.url}/api/products/1`)).status, 200);
+      assert.equal((await fetch(`${server.url}/api/no-such-thing/42`)).status, 404);
+    } finally {
+      // Shutdown flushes both the spans and the last metrics export.
+      assert.equal(await server.stop(), 0);
+      await receiver.stop();
+    }
+    const durations = receiver.dataPoints.filter((p) => p.metric === 'http.server.request.duration');
+    const routes = durations.map((p) => p.attributes['http.route']);
+    assert.ok(routes.includes('/api/products/:id'), `routes on the histogram: ${JSON.stringify(routes)}`);
+    // Unmatched requests get no route (never the raw URL), so URLs cannot grow its series.
+    assert.ok(durations.some((p) => p.attributes['http.response.status_code'] === 404 && p.attributes['http.route'] === undefined));
+    assert.ok(!routes.some((r) => typeof r === 'string' && r.includes('no-such-thing')));
+    const span = receiver.spans.find((s) => s.kind === 2 && s.attributes['http.route'] === '/api/products/:id');
+    assert.equal(span?.name, 'GET /api/products/:id');
+  });
+
   test('When spans pile up, then they are exported in batches of 128 by default, or of OTEL_BSP_MAX_EXPORT_BATCH_SIZE', async () => {
     for (const [env, size] of [[{}, 128], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '40' }, 40]] as const) {
       const receiver = await new OtlpReceiver().start();
