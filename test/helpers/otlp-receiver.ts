@@ -4,7 +4,8 @@ import { LoopbackReceiver } from './loopback-receiver';
 
 /**
  * A loopback OTLP/HTTP trace receiver that really decodes what arrives, in either
- * encoding the exporters speak: protobuf (application/x-protobuf) and JSON.
+ * encoding the exporters speak: protobuf (application/x-protobuf) and JSON. It also
+ * decodes OTLP/JSON metrics exports, for the test of OTEL_METRICS_EXPORTER=otlp.
  * The schema below is the subset of opentelemetry-proto the tests read, with the
  * upstream field numbers; unknown fields are skipped by the decoder.
  */
@@ -177,7 +178,12 @@ export class OtlpReceiver extends LoopbackReceiver {
     const received = { path: req.url ?? '', contentType, authorization: req.headers.authorization, spans: 0 };
     this.requests.push(received);
     if (req.method === 'POST' && req.url === '/v1/metrics' && contentType.includes('json')) {
-      this.dataPoints.push(...decodeJsonMetrics(body));
+      try {
+        this.dataPoints.push(...decodeJsonMetrics(body));
+      } catch (err) {
+        res.writeHead(400).end(String(err));
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
       return;
     }
