@@ -25,13 +25,19 @@ describe('tracing backends and the standard OTEL_* variables', () => {
   });
   after(() => database.drop());
 
-  test('When the OTLP endpoint is unreachable, then every request succeeds and the warning is logged once', async () => {
-    const server = await startServerProcess({
+  /** The service with tracing on, exporting to `endpoint` every 50 ms; `env` adds or overrides. */
+  const startTraced = (endpoint: string, env: Record<string, string> = {}) =>
+    startServerProcess({
       DATABASE_URL: database.url,
       REDIS_URL,
       OTEL_SDK_DISABLED: 'false',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await deadPort()}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      ...env,
+    });
+
+  test('When the OTLP endpoint is unreachable, then every request succeeds and the warning is logged once', async () => {
+    const server = await startTraced(`http://127.0.0.1:${await deadPort()}`, {
       OTEL_BSP_MAX_QUEUE_SIZE: '64',
       // The exporter retries a refused connection until this timeout, then reports the batch failed.
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
@@ -56,27 +62,12 @@ describe('tracing backends and the standard OTEL_* variables', () => {
 
   test('When OTEL_TRACES_SAMPLER=always_off, then nothing is exported; OTEL_SERVICE_NAME renames the service', async () => {
     const receiver = await new OtlpReceiver().start();
-    const off = await startServerProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      OTEL_SDK_DISABLED: 'false',
-      OTEL_TRACES_SAMPLER: 'always_off',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-    });
+    const off = await startTraced(receiver.url, { OTEL_TRACES_SAMPLER: 'always_off' });
     await fetch(`${off.url}/api/products`);
     await off.stop();
     assert.equal(receiver.spans.length, 0);
 
-    const renamed = await startServerProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      OTEL_SDK_DISABLED: 'false',
-      OTEL_SERVICE_NAME: 'cloudmart-lab-a',
-      OTEL_RESOURCE_ATTRIBUTES: 'team=students',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-    });
+    const renamed = await startTraced(receiver.url, { OTEL_SERVICE_NAME: 'cloudmart-lab-a', OTEL_RESOURCE_ATTRIBUTES: 'team=students' });
     await fetch(`${renamed.url}/api/products`);
     // Shutdown flushes what the batch processor still holds.
     assert.equal(await renamed.stop(), 0);
@@ -89,12 +80,7 @@ describe('tracing backends and the standard OTEL_* variables', () => {
 
   test('When OTEL_METRICS_EXPORTER=otlp, then the OTel request histogram carries the route template, as the span does', async () => {
     const receiver = await new OtlpReceiver().start();
-    const server = await startServerProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      OTEL_SDK_DISABLED: 'false',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '50',
+    const server = await startTraced(receiver.url, {
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
       OTEL_METRIC_EXPORT_INTERVAL: '500',
@@ -120,11 +106,7 @@ describe('tracing backends and the standard OTEL_* variables', () => {
   test('When spans pile up, then they are exported in batches of 128 by default, or of OTEL_BSP_MAX_EXPORT_BATCH_SIZE', async () => {
     for (const [env, size] of [[{}, 128], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '40' }, 40]] as const) {
       const receiver = await new OtlpReceiver().start();
-      const server = await startServerProcess({
-        DATABASE_URL: database.url,
-        REDIS_URL,
-        OTEL_SDK_DISABLED: 'false',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      const server = await startTraced(receiver.url, {
         // No timed exports: only a full batch (or the shutdown flush) sends.
         OTEL_BSP_SCHEDULE_DELAY: '60000',
         ...env,
@@ -143,13 +125,7 @@ describe('tracing backends and the standard OTEL_* variables', () => {
 
   test('When OTEL_SDK_DISABLED=true, then no tracer starts and nothing is sent', async () => {
     const receiver = await new OtlpReceiver().start();
-    const server = await startServerProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      OTEL_SDK_DISABLED: 'true',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-    });
+    const server = await startTraced(receiver.url, { OTEL_SDK_DISABLED: 'true' });
     await fetch(`${server.url}/api/products`);
     await server.stop();
     assert.equal(receiver.requests.length, 0);
