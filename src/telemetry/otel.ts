@@ -8,6 +8,7 @@ import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
+import { HttpMessageContextManager } from './context-manager';
 import { WatchedExporter } from './export-watch';
 
 type Env = Record<string, string | undefined>;
@@ -163,6 +164,7 @@ export function startOpenTelemetry(env: Env, logger: Logger): Tracing {
     }),
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
     resourceDetectors: [envDetector, processDetector, hostDetector],
+    contextManager: new HttpMessageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory. The schedule
     // delay and export timeout are still read from OTEL_BSP_* by the processor itself.
