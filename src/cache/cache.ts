@@ -6,6 +6,8 @@
 export interface Cache {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | undefined>;
+  /** Several keys in one round trip (Redis MGET), in the order asked. */
+  getMany(keys: string[]): Promise<(string | undefined)[]>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Atomically increments a counter key and returns the new value. */
   incr(key: string): Promise<number>;

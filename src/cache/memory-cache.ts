@@ -14,6 +14,10 @@ export class MemoryCache implements Cache {
     return this.lru.get(key);
   }
 
+  async getMany(keys: string[]): Promise<(string | undefined)[]> {
+    return keys.map((k) => this.lru.get(k));
+  }
+
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.lru.set(key, value, { ttl: ttlSeconds * 1000 });
   }

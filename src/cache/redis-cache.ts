@@ -56,6 +56,10 @@ export class RedisCache implements Cache {
     return (await this.client.get(key)) ?? undefined;
   }
 
+  async getMany(keys: string[]): Promise<(string | undefined)[]> {
+    return (await this.client.mget(keys)).map((v) => v ?? undefined);
+  }
+
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     await this.client.set(key, value, 'EX', ttlSeconds);
   }

@@ -37,6 +37,11 @@ export class ChaosCache implements Cache {
     return this.inner.get(key);
   }
 
+  async getMany(keys: string[]): Promise<(string | undefined)[]> {
+    this.failIfDown();
+    return this.inner.getMany(keys);
+  }
+
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.failIfDown();
     return this.inner.set(key, value, ttlSeconds);

@@ -1,5 +1,5 @@
 import type { Cache } from '../cache/cache';
-import { readThrough } from '../cache/read-through';
+import { keySlot, readThrough, type CacheSlot } from '../cache/read-through';
 import type { ProductsRepository } from '../store/products-repo';
 import { AppError } from './errors';
 import type { ProductListQuery } from './schemas';
@@ -9,9 +9,9 @@ const GENERATION_KEY = 'products:generation';
 const DEFAULT_LIMIT = 20;
 
 /**
- * The catalog, read through the cache. List entries are keyed by a generation
- * number that an order bumps, so one INCR invalidates every cached page at once
- * (no key scans), and stale pages age out by TTL.
+ * The catalog, read through the cache. Every cached list page is stamped with the
+ * catalog's generation, a number an order bumps: one INCR invalidates every page at
+ * once (no key scans), and stale pages age out by TTL or are overwritten.
  */
 export class ProductService {
   constructor(
@@ -26,30 +26,21 @@ export class ProductService {
     const offset = query.offset ?? 0;
     const afterId = query.cursor !== undefined ? Number(query.cursor) : undefined;
     const q = query.q?.toLowerCase();
-    const { value, hit } = await readThrough(
-      async () => {
-        const generation = (await this.cache.get(GENERATION_KEY)) ?? '0';
-        return `products:list:${generation}:${JSON.stringify([query.category ?? '', q ?? '', limit, offset, afterId ?? ''])}`;
+    const key = `products:list:${JSON.stringify([query.category ?? '', q ?? '', limit, offset, afterId ?? ''])}`;
+    const { value, hit } = await readThrough(() => this.listSlot(key), {
+      onResult: (r) => this.events.cacheResult(r),
+      load: async (): Promise<ProductPage> => {
+        const { items, total } = await this.repo.list({ category: query.category, q, limit, offset, afterId });
+        const last = items.at(-1);
+        const more = items.length === limit && (afterId !== undefined || offset + limit < total);
+        return { data: items, page: { limit, offset, total, nextCursor: more && last ? String(last.id) : null } };
       },
-      {
-        cache: this.cache,
-        ttlSeconds: this.ttlSeconds,
-        onResult: (r) => this.events.cacheResult(r),
-        load: async (): Promise<ProductPage> => {
-          const { items, total } = await this.repo.list({ category: query.category, q, limit, offset, afterId });
-          const last = items.at(-1);
-          const more = items.length === limit && (afterId !== undefined || offset + limit < total);
-          return { data: items, page: { limit, offset, total, nextCursor: more && last ? String(last.id) : null } };
-        },
-      },
-    );
+    });
     return { page: value, hit };
   }
 
   async get(id: number): Promise<{ product: Product; hit: boolean }> {
-    const { value, hit } = await readThrough(async () => `product:${id}`, {
-      cache: this.cache,
-      ttlSeconds: this.ttlSeconds,
+    const { value, hit } = await readThrough(() => keySlot(this.cache, `product:${id}`, this.ttlSeconds), {
       onResult: (r) => this.events.cacheResult(r),
       load: async () => {
         const product = await this.repo.get(id);
@@ -58,6 +49,22 @@ export class ProductService {
       },
     });
     return { product: value, hit };
+  }
+
+  /**
+   * A list page's entry is "<generation>\n<page JSON>", current only while the catalog's
+   * generation is the one it was loaded under. The generation and the page come in one
+   * MGET: one round trip, and one Redis span in the trace, per cached read. A miss stores
+   * its page under the generation read before loading, so a page loaded just before an
+   * order's INCR is stale on arrival and never served.
+   */
+  private async listSlot(key: string): Promise<CacheSlot> {
+    const [generation, entry] = await this.cache.getMany([GENERATION_KEY, key]);
+    const stamp = `${generation ?? '0'}\n`;
+    return {
+      cached: entry?.startsWith(stamp) ? entry.slice(stamp.length) : undefined,
+      store: (text) => this.cache.set(key, stamp + text, this.ttlSeconds),
+    };
   }
 
   /** After stock changes: drop the products' own entries and every cached list page. */

@@ -98,3 +98,53 @@ describe('GET /api/products/:id', () => {
     }
   });
 });
+
+describe('GET /api/products while an order lands', () => {
+  const LIST = '/api/products?limit=1&offset=7';
+  let t: TestApp;
+  let releaseStores: () => void = () => undefined;
+  /** The list pages' stores so far, each settled once Redis has the page. */
+  const stores: Promise<void>[] = [];
+
+  before(async () => {
+    const gate = new Promise<void>((resolve) => (releaseStores = resolve));
+    // The real Redis cache, with list pages' stores held back until the test lets them go.
+    t = await startTestApp({
+      wrapCache: (cache) =>
+        new Proxy(cache, {
+          get(target, prop, receiver) {
+            if (prop === 'set') {
+              return (key: string, value: string, ttl: number): Promise<void> => {
+                if (!key.startsWith('products:list:')) return target.set(key, value, ttl);
+                const store = gate.then(() => target.set(key, value, ttl));
+                stores.push(store);
+                return store;
+              };
+            }
+            const member: unknown = Reflect.get(target, prop, receiver);
+            return typeof member === 'function' ? member.bind(target) : member;
+          },
+        }),
+    });
+  });
+  after(() => t.close());
+
+  test('When the page a miss loaded is stored only after an order changed its stock, then that stale page is never served', async () => {
+    const before = await request(t.app).get(LIST).expect(200);
+    assert.equal(before.headers['x-cache'], 'MISS');
+    const product = before.body.data[0] as { id: number; stock: number };
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: product.id, quantity: 1 }], customerEmail: 'race@example.com' })
+      .expect(201);
+    releaseStores();
+    await Promise.all(stores);
+    const after = await request(t.app).get(LIST).expect(200);
+    assert.equal(after.headers['x-cache'], 'MISS', 'the page stored late was loaded under the old catalog generation');
+    assert.equal(after.body.data[0].stock, product.stock - 1);
+    await Promise.all(stores);
+    const again = await request(t.app).get(LIST).expect(200);
+    assert.equal(again.headers['x-cache'], 'HIT');
+    assert.equal(again.body.data[0].stock, product.stock - 1);
+  });
+});

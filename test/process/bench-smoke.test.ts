@@ -33,7 +33,7 @@ describe('the benchmarks, one short round', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cloudmart-bench-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('When npm run bench runs bare, unsampled and full, then full exports 3 spans per cached list and unsampled none', async () => {
+  test('When npm run bench runs bare, unsampled and full, then full exports 2 spans per cached list and unsampled none', async () => {
     const out = path.join(dir, 'bench.json');
     const r = await runTsx(
       ['bench/run.ts', '--modes', 'unsampled,full', '--endpoints', 'products', '--rounds', '1', '--duration', '1s', '--warmup', '1s', '--long-run', '0', '--metrics-samples', '3', '--out', out],
@@ -44,10 +44,10 @@ describe('the benchmarks, one short round', () => {
     const by = new Map(summaries.map((s) => [s.mode, s]));
     assert.deepEqual([...by.keys()], ['bare', 'unsampled', 'full']);
     for (const s of summaries) assert.equal(s.errors, 0, `${s.mode} answered without errors`);
-    // Every cached request sent (warm-up included) is a trace of the server span and two Redis
-    // GETs; the first request of each process misses the cache and adds Postgres and SET spans.
+    // Every cached request sent (warm-up included) is a trace of the server span and one Redis
+    // MGET; the first request of each process misses the cache and adds Postgres and SET spans.
     const full = by.get('full')?.spansPerRequest ?? NaN;
-    assert.ok(full >= 3 && full < 3.05, `full: ${full} spans per request`);
+    assert.ok(full >= 2 && full < 2.05, `full: ${full} spans per request`);
     assert.equal(by.get('unsampled')?.spansPerRequest, 0);
     assert.match(r.stdout, /throughput ≥ 0\.5× bare/);
   });
