@@ -87,4 +87,26 @@ describe('spans of requests a fault was injected into', () => {
     assert.equal(cache.status, 200);
     assert.equal(cache.span.attributes['cloudmart.chaos.injected'], 'cache_down');
   });
+
+  test('When the client hangs up while its request waits on a slow database, then the server span still names the route', async () => {
+    // The response's 'close' then comes from the connection's socket, outside the request's
+    // async context: only the response's binding to that context lets the http
+    // instrumentation find the route there.
+    await chaos('PUT', { dbSlowMs: 2000 });
+    const traceId = randomBytes(16).toString('hex');
+    const aborted = await fetch(`${server.url}/api/products/41`, {
+      headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      signal: AbortSignal.timeout(300),
+    }).then(
+      () => false,
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    assert.ok(aborted, 'the client gave up first');
+    const end = Date.now() + 10_000;
+    let span: ReceivedSpan | undefined;
+    while (!(span = receiver.trace(traceId).find((s) => s.kind === SERVER_KIND)) && Date.now() < end) await sleep(50);
+    assert.ok(span, 'the server span ended when the client hung up');
+    assert.equal(span.name, 'GET /api/products/:id');
+    assert.equal(span.attributes['http.route'], '/api/products/:id');
+  });
 });

@@ -140,8 +140,9 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     });
 
     test('When the order body arrives in a later packet than the headers, then its queries still belong to the request trace', async () => {
-      // The body's 'data'/'end' listeners then run from the connection's socket callbacks, outside
-      // the request's async context: only the request's binding to its context keeps the trace.
+      // The body's 'data'/'end' events then come from the connection's socket callbacks, outside
+      // the request's async context. (Express's body reader, raw-body, also binds its callback to
+      // the request's async context; test/chaos/spans.test.ts covers the response's binding.)
       const traceId = randomHex(16);
       const body = JSON.stringify({ items: [{ productId: 4, quantity: 1 }], customerEmail: 'late-body@example.com' });
       const { port } = new URL(server.url);
