@@ -71,6 +71,8 @@ const envSchema = z.object({
 
   DORA_INCIDENT_SEVERITIES: nonEmpty.default('critical'),
   DORA_RECORD_DEPLOYMENT: bool.default(true),
+  // Used as given (not trimmed): it is the HMAC key GitHub signs deliveries with.
+  GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
 });
 
 export type DatabaseConfig =
@@ -103,7 +105,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   requestTimeoutMs: number;
   chaos: { enabled: boolean; token?: string };
-  dora: { incidentSeverities: string[]; recordDeployment: boolean };
+  dora: { incidentSeverities: string[]; recordDeployment: boolean; githubWebhookSecret?: string };
 }
 
 export class ConfigError extends Error {
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     dora: {
       incidentSeverities: e.DORA_INCIDENT_SEVERITIES.split(',').map((s) => s.trim()).filter(Boolean),
       recordDeployment: e.DORA_RECORD_DEPLOYMENT,
+      githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
     },
   };
 }

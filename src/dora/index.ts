@@ -49,7 +49,7 @@ export function doraModule(deps: DoraDeps, opts: DoraModuleOptions = {}): DoraMo
     maxWaitMs: opts.metricsMaxWaitMs,
   });
   return {
-    router: doraRoutes(service),
+    router: doraRoutes(service, { githubWebhookSecret: deps.config.dora.githubWebhookSecret }),
     service,
     refreshMetrics: gauges.refresh,
     async recordOwnDeployment() {

@@ -4,15 +4,23 @@ import { requireJson } from '../http/middleware/errors';
 import { parseInput } from '../http/validate';
 import { alertmanagerPayload } from './alertmanager';
 import { deploymentStatusEvent, githubQuery, pushEvent } from './github';
+import { requireGithubSignature } from './github-signature';
 import { deploymentRequest, metricsQuery } from './schemas';
 import type { DoraService } from './service';
 
 // Alertmanager sends every alert of a group in one body (max_alerts: 0); GitHub pushes can be large too.
 const WEBHOOK_BODY_LIMIT = '1mb';
 
-export function doraRoutes(dora: DoraService): Router {
+export interface DoraRouteOptions {
+  /** GITHUB_WEBHOOK_SECRET: with it, GitHub deliveries must be signed with it. */
+  githubWebhookSecret?: string;
+}
+
+export function doraRoutes(dora: DoraService, opts: DoraRouteOptions = {}): Router {
   const router = Router();
   const json = [requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
+  const signature = requireGithubSignature(opts.githubWebhookSecret);
+  const githubJson = [requireJson, signature.header, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true, verify: signature.verify })];
 
   router.get('/api/dora-metrics', async (req, res) => {
     const { days } = parseInput(metricsQuery, req.query, 'query');
@@ -28,7 +36,7 @@ export function doraRoutes(dora: DoraService): Router {
     res.json(await dora.applyAlerts(parseInput(alertmanagerPayload, req.body, 'body')));
   });
 
-  router.post('/api/dora/github', ...json, async (req, res) => {
+  router.post('/api/dora/github', ...githubJson, async (req, res) => {
     const query = parseInput(githubQuery, req.query, 'query');
     const event = req.get('X-GitHub-Event');
     if (!event) throw AppError.badRequest('MISSING_EVENT', 'the X-GitHub-Event header names the event; it is missing');

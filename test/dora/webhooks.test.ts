@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import type { TestApp } from '../helpers/app';
 import { sql } from '../helpers/postgres';
+import { githubSignature } from '../../src/dora/github-signature';
 import { alertmanagerBody, counts, dbUrl, startDoraApp } from './dora-app';
 
 interface IncidentRow {
@@ -230,5 +231,56 @@ describe('POST /api/dora/github', () => {
     }
     await request(t.app).post('/api/dora/github?service=a&service=b').set('X-GitHub-Event', 'ping').send({}).expect(400);
     assert.deepEqual(await counts(t), before);
+  });
+});
+
+describe('POST /api/dora/github with GITHUB_WEBHOOK_SECRET', () => {
+  const secret = 'a webhook secret ';
+  let t: TestApp;
+  before(async () => {
+    ({ t } = await startDoraApp({ env: { GITHUB_WEBHOOK_SECRET: secret } }));
+  });
+  after(() => t.close());
+
+  const push = JSON.stringify({
+    ref: 'refs/heads/main',
+    repository: { name: 'cloudmart', full_name: 'course/cloudmart' },
+    commits: [{ id: 'd'.repeat(40), timestamp: '2026-02-01T08:00:00Z' }],
+  });
+  const deliver = (body: string, signature?: string) => {
+    const req = request(t.app).post('/api/dora/github').set('X-GitHub-Event', 'push').set('Content-Type', 'application/json');
+    if (signature !== undefined) req.set('X-Hub-Signature-256', signature);
+    return req.send(body);
+  };
+
+  test('When a delivery is signed with the secret, then it is recorded', async () => {
+    const res = await deliver(push, githubSignature(secret, push)).expect(200);
+    assert.deepEqual(res.body, { event: 'push', commits: 1 });
+    assert.equal((await counts(t)).commits, 1);
+  });
+
+  test('When a delivery is unsigned, signed with another secret, or altered after signing, then it is refused and nothing is written', async () => {
+    const before = await counts(t);
+    const unsigned = await deliver(push).expect(401);
+    assert.equal(unsigned.body.error.code, 'SIGNATURE_REQUIRED');
+
+    const altered = push.replace('d'.repeat(40), 'e'.repeat(40));
+    const refused: [body: string, signature: string][] = [
+      [push, githubSignature('another secret', push)],
+      [push, githubSignature(secret.trim(), push)],
+      [altered, githubSignature(secret, push)],
+      [push, 'sha256=not-hex'],
+    ];
+    for (const [body, signature] of refused) {
+      const res = await deliver(body, signature).expect(403);
+      assert.equal(res.body.error.code, 'SIGNATURE_MISMATCH');
+      assert.doesNotMatch(JSON.stringify(res.body), /at .*\.ts|stack/);
+    }
+    assert.deepEqual(await counts(t), before);
+  });
+
+  test('When a signed delivery is not valid JSON, then 400, as without a secret', async () => {
+    const res = await deliver('{"ref":', githubSignature(secret, '{"ref":')).expect(400);
+    assert.equal(res.body.error.code, 'INVALID_JSON');
   });
 });

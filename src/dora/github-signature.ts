@@ -1,0 +1,44 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import { AppError } from '../domain/errors';
+
+export const SIGNATURE_HEADER = 'X-Hub-Signature-256';
+
+/** What GitHub sends in X-Hub-Signature-256: `sha256=` and the hex HMAC-SHA256 of the raw body under the webhook's secret. */
+export function githubSignature(secret: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Constant-time check of a delivery's signature header against its raw body. */
+export function hasValidSignature(secret: string, body: Buffer, header: string): boolean {
+  const expected = Buffer.from(githubSignature(secret, body));
+  const given = Buffer.from(header.trim());
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * With a secret, a GitHub delivery must carry X-Hub-Signature-256: none → 401 before the
+ * body is read, one that does not match the raw body → 403 before it is parsed. So a
+ * forged or altered event is refused and writes nothing. Without a secret every delivery
+ * is accepted, as on a private network.
+ */
+export function requireGithubSignature(secret: string | undefined): {
+  header: RequestHandler;
+  verify: ((req: IncomingMessage, res: unknown, body: Buffer) => void) | undefined;
+} {
+  if (!secret) return { header: (_req, _res, next) => next(), verify: undefined };
+  return {
+    header: (req, _res, next) => {
+      if (req.get(SIGNATURE_HEADER)) return next();
+      next(new AppError(401, 'SIGNATURE_REQUIRED', `send ${SIGNATURE_HEADER}: set the webhook's secret to GITHUB_WEBHOOK_SECRET`));
+    },
+    // body-parser calls this with the raw body before parsing it; what it throws ends the request.
+    verify: (req, _res, body) => {
+      const header = req.headers[SIGNATURE_HEADER.toLowerCase()];
+      if (typeof header !== 'string' || !hasValidSignature(secret, body, header)) {
+        throw new AppError(403, 'SIGNATURE_MISMATCH', `${SIGNATURE_HEADER} does not match the body under GITHUB_WEBHOOK_SECRET`);
+      }
+    },
+  };
+}
