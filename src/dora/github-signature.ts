@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { AppError } from '../domain/errors';
+import { requireJson } from '../http/middleware/errors';
 
 export const SIGNATURE_HEADER = 'X-Hub-Signature-256';
 
@@ -17,28 +18,35 @@ export function hasValidSignature(secret: string, body: Buffer, header: string):
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+const mismatch = () => new AppError(403, 'SIGNATURE_MISMATCH', `${SIGNATURE_HEADER} does not match the body under GITHUB_WEBHOOK_SECRET`);
+
 /**
- * With a secret, a GitHub delivery must carry X-Hub-Signature-256: none → 401 before the
- * body is read, one that does not match the raw body → 403 before it is parsed. So a
- * forged or altered event is refused and writes nothing. Without a secret every delivery
- * is accepted, as on a private network.
+ * How a GitHub delivery's JSON body is read. With a secret it must be signed: no
+ * X-Hub-Signature-256 → 401 before the body is read, one that does not match the raw
+ * body → 403 before it is parsed, so a forged or altered event writes nothing. Without
+ * a secret every delivery is accepted, as on a private network.
  */
-export function requireGithubSignature(secret: string | undefined): {
-  header: RequestHandler;
-  verify: ((req: IncomingMessage, res: unknown, body: Buffer) => void) | undefined;
-} {
-  if (!secret) return { header: (_req, _res, next) => next(), verify: undefined };
-  return {
-    header: (req, _res, next) => {
+export function githubWebhookBody(secret: string | undefined, limit: string): RequestHandler[] {
+  if (!secret) return [requireJson, express.json({ limit, strict: true })];
+  const verified = new WeakSet<IncomingMessage>();
+  return [
+    requireJson,
+    (req, _res, next) => {
       if (req.get(SIGNATURE_HEADER)) return next();
       next(new AppError(401, 'SIGNATURE_REQUIRED', `send ${SIGNATURE_HEADER}: set the webhook's secret to GITHUB_WEBHOOK_SECRET`));
     },
-    // body-parser calls this with the raw body before parsing it; what it throws ends the request.
-    verify: (req, _res, body) => {
-      const header = req.headers[SIGNATURE_HEADER.toLowerCase()];
-      if (typeof header !== 'string' || !hasValidSignature(secret, body, header)) {
-        throw new AppError(403, 'SIGNATURE_MISMATCH', `${SIGNATURE_HEADER} does not match the body under GITHUB_WEBHOOK_SECRET`);
-      }
-    },
-  };
+    express.json({
+      limit,
+      strict: true,
+      // Called with the raw body before it is parsed; what it throws ends the request.
+      verify: (req, _res, body) => {
+        const header = req.headers[SIGNATURE_HEADER.toLowerCase()];
+        if (typeof header !== 'string' || !hasValidSignature(secret, body, header)) throw mismatch();
+        verified.add(req);
+      },
+    }),
+    // Fail closed: whatever reaches the handler without its body verified (body-parser skips
+    // verify when there is no body) is refused too.
+    (req, _res, next) => next(verified.has(req) ? undefined : mismatch()),
+  ];
 }

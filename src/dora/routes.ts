@@ -4,7 +4,7 @@ import { requireJson } from '../http/middleware/errors';
 import { parseInput } from '../http/validate';
 import { alertmanagerPayload } from './alertmanager';
 import { deploymentStatusEvent, githubQuery, pushEvent } from './github';
-import { requireGithubSignature } from './github-signature';
+import { githubWebhookBody } from './github-signature';
 import { deploymentRequest, metricsQuery } from './schemas';
 import type { DoraService } from './service';
 
@@ -19,8 +19,7 @@ export interface DoraRouteOptions {
 export function doraRoutes(dora: DoraService, opts: DoraRouteOptions = {}): Router {
   const router = Router();
   const json = [requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
-  const signature = requireGithubSignature(opts.githubWebhookSecret);
-  const githubJson = [requireJson, signature.header, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true, verify: signature.verify })];
+  const githubJson = githubWebhookBody(opts.githubWebhookSecret, WEBHOOK_BODY_LIMIT);
 
   router.get('/api/dora-metrics', async (req, res) => {
     const { days } = parseInput(metricsQuery, req.query, 'query');

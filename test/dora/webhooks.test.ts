@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import type { TestApp } from '../helpers/app';
@@ -277,6 +280,25 @@ describe('POST /api/dora/github with GITHUB_WEBHOOK_SECRET', () => {
       assert.doesNotMatch(JSON.stringify(res.body), /at .*\.ts|stack/);
     }
     assert.deepEqual(await counts(t), before);
+  });
+
+  test('When a delivery has a signature header but no body at all, then it is refused', async () => {
+    // supertest always sends a body (or a length); a raw request is the only way to send none.
+    const server = createServer(t.app).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      socket.end(
+        'POST /api/dora/github HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-GitHub-Event: ping\r\n' +
+          `X-Hub-Signature-256: ${githubSignature(secret, '')}\r\nConnection: close\r\n\r\n`,
+      );
+      let response = '';
+      for await (const chunk of socket) response += String(chunk);
+      assert.match(response, /^HTTP\/1\.1 4\d\d /);
+      assert.doesNotMatch(response, /"recorded"/);
+    } finally {
+      server.close();
+    }
   });
 
   test('When a signed delivery is not valid JSON, then 400, as without a secret', async () => {
