@@ -73,6 +73,7 @@ const envSchema = z.object({
   DORA_RECORD_DEPLOYMENT: bool.default(true),
   // Used as given (not trimmed): it is the HMAC key GitHub signs deliveries with.
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type DatabaseConfig =
@@ -105,6 +106,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   requestTimeoutMs: number;
   chaos: { enabled: boolean; token?: string };
+  /** Bearer token for the webhook endpoints (DORA deployments, Alertmanager receivers). */
+  webhookToken?: string;
   dora: { incidentSeverities: string[]; recordDeployment: boolean; githubWebhookSecret?: string };
 }
 
@@ -171,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     chaos: { enabled: e.CHAOS_ENABLED, token: e.CHAOS_TOKEN },
+    webhookToken: e.WEBHOOK_TOKEN,
     dora: {
       incidentSeverities: e.DORA_INCIDENT_SEVERITIES.split(',').map((s) => s.trim()).filter(Boolean),
       recordDeployment: e.DORA_RECORD_DEPLOYMENT,

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     logger,
     metrics,
     before: [...chaos.before],
-    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, metrics)],
+    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, metrics, config.webhookToken)],
     isShuttingDown: () => shuttingDown,
   });
 

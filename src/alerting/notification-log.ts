@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { alertmanagerPayload } from '../dora/alertmanager';
+import { webhookGuard } from '../http/middleware/bearer-token';
 import { requireJson } from '../http/middleware/errors';
 import { BODY_LIMIT } from '../http/routes/orders';
 import { parseInput } from '../http/validate';
@@ -18,7 +19,7 @@ const receiverParam = z.enum(NOTIFICATION_RECEIVERS, { error: `must be one of ${
  * line per alert, so in the lab a fired alert shows up in Loki next to the requests
  * that caused it. Slack or e-mail would replace this in a real deployment.
  */
-export function notificationLogRoutes(logger: Logger, metrics: Metrics): Router {
+export function notificationLogRoutes(logger: Logger, metrics: Metrics, webhookToken?: string): Router {
   const log = logger.child({ component: 'alertmanager' });
   const notifications = new Counter({
     name: 'cloudmart_alert_notifications_total',
@@ -27,7 +28,7 @@ export function notificationLogRoutes(logger: Logger, metrics: Metrics): Router 
     registers: [metrics.registry],
   });
   const router = Router();
-  router.post('/api/alerts/:receiver', requireJson, express.json({ limit: BODY_LIMIT }), (req, res) => {
+  router.post('/api/alerts/:receiver', ...webhookGuard(webhookToken), requireJson, express.json({ limit: BODY_LIMIT }), (req, res) => {
     const receiver = parseInput(receiverParam, req.params.receiver, 'params');
     const payload = parseInput(alertmanagerPayload, req.body, 'body');
     for (const a of payload.alerts) {

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
+import { requireBearerToken } from '../http/middleware/bearer-token';
 import { requireJson } from '../http/middleware/errors';
 import { parseInput } from '../http/validate';
-import { requireBearerToken } from './auth';
 import { chaosFaultsSchema } from './faults';
 import type { ChaosState } from './state';
 
@@ -12,7 +12,7 @@ export function chaosRoutes(state: ChaosState, token: string): Router {
   const router = Router();
   router
     .route(CHAOS_PATH)
-    .all(requireBearerToken(token))
+    .all(requireBearerToken(token, { realm: 'cloudmart-chaos', variable: 'CHAOS_TOKEN' }))
     .get((_req, res) => {
       res.json(state.snapshot());
     })

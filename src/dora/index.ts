@@ -11,7 +11,7 @@ import { DoraService } from './service';
 export { recordOwnDeployment } from './own-deployment';
 
 export interface DoraDeps {
-  config: Pick<Config, 'service' | 'dora'>;
+  config: Pick<Config, 'service' | 'dora' | 'webhookToken'>;
   db: Database;
   logger: Logger;
   metrics: Metrics;
@@ -49,7 +49,7 @@ export function doraModule(deps: DoraDeps, opts: DoraModuleOptions = {}): DoraMo
     maxWaitMs: opts.metricsMaxWaitMs,
   });
   return {
-    router: doraRoutes(service, { githubWebhookSecret: deps.config.dora.githubWebhookSecret }),
+    router: doraRoutes(service, { githubWebhookSecret: deps.config.dora.githubWebhookSecret, webhookToken: deps.config.webhookToken }),
     service,
     refreshMetrics: gauges.refresh,
     async recordOwnDeployment() {

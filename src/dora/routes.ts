@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { AppError } from '../domain/errors';
+import { webhookGuard } from '../http/middleware/bearer-token';
 import { requireJson } from '../http/middleware/errors';
 import { parseInput } from '../http/validate';
 import { alertmanagerPayload } from './alertmanager';
@@ -14,11 +15,13 @@ const WEBHOOK_BODY_LIMIT = '1mb';
 export interface DoraRouteOptions {
   /** GITHUB_WEBHOOK_SECRET: with it, GitHub deliveries must be signed with it. */
   githubWebhookSecret?: string;
+  /** WEBHOOK_TOKEN: with it, deployments and Alertmanager's notifications need it as a bearer token. */
+  webhookToken?: string;
 }
 
 export function doraRoutes(dora: DoraService, opts: DoraRouteOptions = {}): Router {
   const router = Router();
-  const json = [requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
+  const guardedJson = [...webhookGuard(opts.webhookToken), requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
   const githubJson = githubWebhookBody(opts.githubWebhookSecret, WEBHOOK_BODY_LIMIT);
 
   router.get('/api/dora-metrics', async (req, res) => {
@@ -26,12 +29,12 @@ export function doraRoutes(dora: DoraService, opts: DoraRouteOptions = {}): Rout
     res.json(await dora.report(days));
   });
 
-  router.post('/api/dora/deployments', ...json, async (req, res) => {
+  router.post('/api/dora/deployments', ...guardedJson, async (req, res) => {
     const { deployment, created } = await dora.recordApiDeployment(parseInput(deploymentRequest, req.body, 'body'));
     res.status(created ? 201 : 200).json(deployment);
   });
 
-  router.post('/api/dora/alertmanager', ...json, async (req, res) => {
+  router.post('/api/dora/alertmanager', ...guardedJson, async (req, res) => {
     res.json(await dora.applyAlerts(parseInput(alertmanagerPayload, req.body, 'body')));
   });
 

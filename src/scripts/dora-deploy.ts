@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage: npm run dora:deploy -- [--version <version>] [--service <name>] [--url <base url>]
   --version  defaults to SERVICE_VERSION, then package.json's version
   --service  defaults to SERVICE_NAME / OTEL_SERVICE_NAME, then cloudmart-backend
-  --url      defaults to CLOUDMART_URL, then http://localhost:3000`;
+  --url      defaults to CLOUDMART_URL, then http://localhost:3000
+WEBHOOK_TOKEN, when set, is sent as the bearer token the service asks for.`;
 
 class UsageError extends Error {}
 
@@ -65,11 +66,12 @@ async function main(): Promise<void> {
     throw new UsageError(`not a URL: ${base}`);
   }
 
+  const token = nonEmpty(env.WEBHOOK_TOKEN);
   let res: Response;
   try {
     res = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

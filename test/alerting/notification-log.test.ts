@@ -48,3 +48,20 @@ describe('POST /api/alerts/:receiver (Alertmanager notifications as log lines)',
     assert.equal(t.logs.lines.filter((l) => String(l.msg).startsWith('alert ')).length, t.logs.lines.slice(0, before).filter((l) => String(l.msg).startsWith('alert ')).length);
   });
 });
+
+describe('POST /api/alerts/:receiver with WEBHOOK_TOKEN', () => {
+  const token = 'a-webhook-token-of-32-characters';
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ cache: 'memory', routers: ({ logger, metrics }) => [notificationLogRoutes(logger, metrics, token)] });
+  });
+  after(() => t.close());
+
+  test('When a notification carries no token or the wrong one, then 401 or 403 and nothing is logged; with it, it is logged', async () => {
+    await request(t.app).post('/api/alerts/critical').send(payload('firing')).expect(401);
+    await request(t.app).post('/api/alerts/critical').set('Authorization', 'Bearer not-the-token').send(payload('firing')).expect(403);
+    assert.equal(t.logs.lines.filter((l) => String(l.msg).startsWith('alert ')).length, 0);
+    await request(t.app).post('/api/alerts/critical').set('Authorization', `Bearer ${token}`).send(payload('firing')).expect(200, { logged: 1 });
+    assert.equal(t.logs.lines.filter((l) => String(l.msg).startsWith('alert ')).length, 1);
+  });
+});

@@ -143,6 +143,8 @@ describe('the service records its own deployment at start', () => {
 });
 
 describe('npm run dora:deploy', () => {
+  // As a CI pipeline runs it: against a service that asks for the webhook token.
+  const token = 'a-webhook-token-of-32-characters';
   let t: TestApp;
   let server: Server;
   let url: string;
@@ -150,7 +152,7 @@ describe('npm run dora:deploy', () => {
   const commitTime = '2026-03-20T10:15:00+09:00';
 
   before(async () => {
-    ({ t } = await startDoraApp());
+    ({ t } = await startDoraApp({ env: { WEBHOOK_TOKEN: token } }));
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -170,12 +172,12 @@ describe('npm run dora:deploy', () => {
     rmSync(repo, { recursive: true, force: true });
   });
 
-  function run(args: string[], gitDir = repo): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function run(args: string[], gitDir = repo, webhookToken = token): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const script = path.resolve(__dirname, '../../src/scripts/dora-deploy.ts');
     // Run from the project (where tsx resolves); GIT_DIR points git at the checkout under test.
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: path.resolve(__dirname, '../..'),
-      env: { PATH: process.env.PATH ?? '', CLOUDMART_URL: url, GIT_DIR: path.join(gitDir, '.git') },
+      env: { PATH: process.env.PATH ?? '', CLOUDMART_URL: url, GIT_DIR: path.join(gitDir, '.git'), WEBHOOK_TOKEN: webhookToken },
     });
     let stdout = '';
     let stderr = '';
@@ -205,6 +207,10 @@ describe('npm run dora:deploy', () => {
     const refused = await run(['--version', 'x'.repeat(101), '--service', 'cloudmart-ci']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /answered 400/);
+
+    const noToken = await run(['--version', '3.0.3', '--service', 'cloudmart-ci'], repo, '');
+    assert.equal(noToken.code, 1);
+    assert.match(noToken.stderr, /answered 401: .*WEBHOOK_TOKEN/);
 
     const unreachable = await run(['--version', '3.0.1', '--url', 'http://127.0.0.1:9']);
     assert.equal(unreachable.code, 1);

@@ -306,3 +306,50 @@ describe('POST /api/dora/github with GITHUB_WEBHOOK_SECRET', () => {
     assert.equal(res.body.error.code, 'INVALID_JSON');
   });
 });
+
+describe('the webhook endpoints with WEBHOOK_TOKEN', () => {
+  const token = 'a-webhook-token-of-32-characters';
+  let t: TestApp;
+  before(async () => {
+    ({ t } = await startDoraApp({ env: { WEBHOOK_TOKEN: token } }));
+  });
+  after(() => t.close());
+
+  const alert = alertmanagerBody([{ fingerprint: 'bbbb000000000001', startsAt: '2026-02-11T08:00:00Z' }]);
+  const deployment = { service: 'cloudmart-ci', version: '9.9.9', commitSha: 'f'.repeat(40), commitTime: '2026-02-11T07:00:00Z' };
+  const endpoints: [path: string, body: object][] = [
+    ['/api/dora/alertmanager', alert],
+    ['/api/dora/deployments', deployment],
+  ];
+
+  test('When a push carries no token or the wrong one, then 401 or 403 and nothing is written', async () => {
+    const before = await counts(t);
+    for (const [path, body] of endpoints) {
+      const missing = await request(t.app).post(path).send(body).expect(401);
+      assert.equal(missing.body.error.code, 'UNAUTHORIZED');
+      assert.match(missing.body.error.message, /WEBHOOK_TOKEN/);
+      assert.equal(missing.headers['www-authenticate'], 'Bearer realm="cloudmart-webhooks"');
+      const wrong = await request(t.app).post(path).set('Authorization', `Bearer ${token}x`).send(body).expect(403);
+      assert.equal(wrong.body.error.code, 'FORBIDDEN');
+      await request(t.app).post(path).set('Authorization', token).send(body).expect(401);
+    }
+    assert.deepEqual(await counts(t), before);
+  });
+
+  test('When a push without the token has a body it would refuse, then it is refused for the token first', async () => {
+    const res = await request(t.app).post('/api/dora/alertmanager').set('Content-Type', 'application/json').send('{"alerts":').expect(401);
+    assert.equal(res.body.error.code, 'UNAUTHORIZED');
+  });
+
+  test('When a push carries the token, then it is recorded as without one', async () => {
+    const opened = await request(t.app).post('/api/dora/alertmanager').set('Authorization', `Bearer ${token}`).send(alert).expect(200);
+    assert.deepEqual(opened.body, { opened: 1, resolved: 0, ignored: 0 });
+    await request(t.app).post('/api/dora/deployments').set('Authorization', `bearer  ${token}`).send(deployment).expect(201);
+    assert.deepEqual({ ...(await counts(t)), commits: 0 }, { deployments: 1, incidents: 1, commits: 0 });
+  });
+
+  test('When GitHub delivers or anyone reads the metrics, then no token is asked for (GitHub signs instead)', async () => {
+    await request(t.app).post('/api/dora/github').set('X-GitHub-Event', 'ping').send({ zen: 'Keep it logically awesome.' }).expect(200);
+    await request(t.app).get('/api/dora-metrics').expect(200);
+  });
+});

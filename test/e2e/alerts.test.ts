@@ -28,6 +28,8 @@ import { WebhookRecorder } from '../helpers/webhook-recorder';
  */
 
 const TOKEN = 'e2e-chaos-token-0123456789';
+// The service asks Alertmanager's webhooks for it; Alertmanager sends it from the project's global http_config.
+const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789';
 
 /** Alerts move on a scale of seconds: poll once a second. */
 function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -68,9 +70,10 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       REDIS_KEY_PREFIX: `e2e-${process.pid}:`,
       CHAOS_ENABLED: 'true',
       CHAOS_TOKEN: TOKEN,
+      WEBHOOK_TOKEN,
     });
     recorder = await new WebhookRecorder(() => server.url).start();
-    alertmanager = await startAlertmanager(amBin, recorder.url);
+    alertmanager = await startAlertmanager(amBin, recorder.url, WEBHOOK_TOKEN);
     // The exporter reaches Postgres through a proxy the test can cut: "Postgres
     // unreachable" for the exporter, without stopping the server other tests share.
     exporterProxy = await new TcpProxy(Number(new URL(database.url).port || 5432)).start();
@@ -212,6 +215,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
     };
     assert.equal(metrics.timeToRestoreService.openIncidents, 0, 'every incident closed through Alertmanager');
     assert.ok(metrics.timeToRestoreService.value !== null && metrics.timeToRestoreService.value > 0);
+    assert.ok(recorder.deliveries.every((d) => d.authorization === `Bearer ${WEBHOOK_TOKEN}`), 'every delivery carried the webhook token');
     assert.ok(recorder.deliveries.every((d) => d.forwardedStatus === 200), 'the service accepted every delivery');
   });
 });

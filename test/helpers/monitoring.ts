@@ -127,9 +127,14 @@ export async function startPrometheus(bin: string, targets: PrometheusTargets, i
 }
 
 /** docker/alertmanager/alertmanager.yml with the receivers' base URL pointed at the test. */
-export async function startAlertmanager(bin: string, webhookBase: string): Promise<ManagedProcess> {
+/** The project's Alertmanager, its webhooks sent to webhookBase with webhookToken as the token file's content. */
+export async function startAlertmanager(bin: string, webhookBase: string, webhookToken: string): Promise<ManagedProcess> {
   const dir = tempDir('alertmanager');
-  const text = readFileSync(path.join(dockerDir, 'alertmanager', 'alertmanager.yml'), 'utf8').replaceAll('http://backend:3000', webhookBase);
+  const tokenFile = path.join(dir, 'webhook-token');
+  writeFileSync(tokenFile, webhookToken);
+  const text = readFileSync(path.join(dockerDir, 'alertmanager', 'alertmanager.yml'), 'utf8')
+    .replaceAll('http://backend:3000', webhookBase)
+    .replaceAll('/etc/alertmanager/webhook-token', tokenFile);
   const configFile = path.join(dir, 'alertmanager.yml');
   writeFileSync(configFile, text);
   const port = await freePort();

@@ -11,6 +11,8 @@ export interface Delivery {
   path: string;
   at: number;
   payload: AlertmanagerWebhook;
+  /** The Authorization header Alertmanager sent. */
+  authorization?: string;
   /** Status the service answered when the delivery was forwarded to it. */
   forwardedStatus?: number;
 }
@@ -28,10 +30,17 @@ export class WebhookRecorder extends LoopbackReceiver {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
-    const delivery: Delivery = { path: req.url ?? '', at: Date.now(), payload: JSON.parse(body.toString('utf8')) as AlertmanagerWebhook };
+    const delivery: Delivery = {
+      path: req.url ?? '',
+      at: Date.now(),
+      payload: JSON.parse(body.toString('utf8')) as AlertmanagerWebhook,
+      authorization: req.headers.authorization,
+    };
     const target = this.forwardTo();
     if (target) {
-      const forwarded = await fetch(`${target}${req.url ?? ''}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).catch(() => undefined);
+      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+      if (req.headers.authorization !== undefined) headers.Authorization = req.headers.authorization;
+      const forwarded = await fetch(`${target}${req.url ?? ''}`, { method: 'POST', headers, body }).catch(() => undefined);
       delivery.forwardedStatus = forwarded?.status;
     }
     this.deliveries.push(delivery);

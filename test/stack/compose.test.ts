@@ -14,6 +14,7 @@ import {
   composeServices,
   memoryLimit,
   publishedPorts,
+  readYaml,
   repoRoot,
   type ComposeService,
   type Yaml,
@@ -169,6 +170,18 @@ test('backend: built from the Dockerfile, wired to its dependencies, discoverabl
   }
   assert.equal(svc.labels.logging, 'promtail');
   assert.ok(svc.healthcheck.test.join(' ').includes('/health'));
+});
+
+test('WEBHOOK_TOKEN: the backend reads it, Alertmanager gets it in the file its config sends, never as an empty config', () => {
+  assert.equal(bySvc('backend').svc.environment.WEBHOOK_TOKEN, '${WEBHOOK_TOKEN:-}', 'empty means unset to the service');
+  const monitoring = files.find((f) => f.file === 'compose/monitoring.yaml');
+  assert.ok(monitoring);
+  const am = bySvc('alertmanager').svc;
+  const mount = (am.configs as Yaml[]).find((c) => c.source === 'webhook-token');
+  const credentialsFile = readYaml('docker/alertmanager/alertmanager.yml').global.http_config.authorization.credentials_file;
+  assert.equal(mount?.target, credentialsFile, 'mounted where alertmanager.yml reads it');
+  // Compose skips a config with empty content; the file would be missing and every delivery fail.
+  assert.match(monitoring.doc.configs['webhook-token'].content, /^\$\{WEBHOOK_TOKEN:-[^}]+\}$/);
 });
 
 test('Dockerfile: multi-stage, production deps only, non-root, healthcheck, exec-form CMD with the telemetry register', () => {

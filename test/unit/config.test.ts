@@ -34,6 +34,7 @@ describe('configuration from the environment', () => {
       { METRICS_ENABLED: 'maybe' },
       { GIT_COMMIT_SHA: 'xyz' },
       { CHAOS_ENABLED: 'true' },
+      { WEBHOOK_TOKEN: 'too-short' },
     ];
     for (const env of bad) {
       const name = Object.keys(env).at(-1) === 'CHAOS_ENABLED' ? 'CHAOS_TOKEN' : Object.keys(env)[0];
@@ -43,5 +44,7 @@ describe('configuration from the environment', () => {
 
   test('When a variable is empty, then its default applies', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 3000);
+    // Compose passes WEBHOOK_TOKEN through as empty when .env leaves it unset: open, not an error.
+    assert.equal(loadConfig({ WEBHOOK_TOKEN: '' }).webhookToken, undefined);
   });
 });
