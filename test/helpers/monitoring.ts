@@ -126,8 +126,7 @@ export async function startPrometheus(bin: string, targets: PrometheusTargets, i
   return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-/** docker/alertmanager/alertmanager.yml with the receivers' base URL pointed at the test. */
-/** The project's Alertmanager, its webhooks sent to webhookBase with webhookToken as the token file's content. */
+/** docker/alertmanager/alertmanager.yml, its webhooks sent to webhookBase with webhookToken as the token file's content. */
 export async function startAlertmanager(bin: string, webhookBase: string, webhookToken: string): Promise<ManagedProcess> {
   const dir = tempDir('alertmanager');
   const tokenFile = path.join(dir, 'webhook-token');
