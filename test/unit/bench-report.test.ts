@@ -42,6 +42,19 @@ describe('the benchmark report', () => {
     assert.equal(evaluateTargets(rows, undefined)[0]?.value, '0.50×', 'targets judge this build, not the baseline');
   });
 
+  test('When the rounds disagree, then a ratio target prints their spread and how many pass, and still judges the median', () => {
+    const runs = [
+      [1, 0.42, 2.4],
+      [2, 0.55, 1.8],
+      [3, 0.51, 1.9],
+      [4, 0.47, 2.2],
+      [5, 0.6, 1.5],
+    ].flatMap(([round = 0, ratio = 0, p99 = 0]) => [run(round, 'bare', 6000, 4, 150), run(round, 'full', 6000 * ratio, 4 * p99, 300)]);
+    const [throughput, p99] = evaluateTargets(summarize(runs, [], ['bare', 'full'], ['products']), undefined);
+    assert.deepEqual(throughput, { name: 'full: throughput ≥ 0.5× bare', value: '0.51×; rounds 0.42–0.60×, 3 of 5 passing', pass: true });
+    assert.deepEqual(p99, { name: 'full: p99 ≤ 2× bare', value: '1.90×; rounds 1.50–2.40×, 3 of 5 passing', pass: true });
+  });
+
   test('When RSS grows through the long run, then it is not flat; GC noise within 10 MB is', () => {
     const samples = (from: number, to: number) => Array.from({ length: 61 }, (_, i) => ({ atMs: i * 1000, mb: from + ((to - from) * i) / 60 }));
     assert.equal(longRunFrom(load(3000, 10), samples(126, 134), 60_000).flat, true);
