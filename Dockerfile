@@ -65,7 +65,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # semi-space instead of the 16 MB it gets on a large host: measured in a 512 MB
 # cgroup, full telemetry ran 28 % slower (2,016 against 2,809 req/s, CPU per request
 # +53 %) on constant scavenging. Pinned, the container runs what the benchmark measured.
-# --no-allocation-site-pretenuring: spans wait in the batch processor longer than the
+# --no-allocation-site-pretenuring: spans wait in the batch processor about as long as the
 # gap between scavenges, so V8 decides their allocation sites hold long-lived objects
 # and allocates them straight into the old generation, where they die within
 # milliseconds and cost mark-compacts (the README's benchmark section has the numbers).
