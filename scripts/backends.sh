@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the stack's Go programs from their pinned module versions (tools/versions.env,
+# tools/go/<tool>/go.mod) into a cache outside the checkout, reused while the pins are
+# unchanged:  ${CLOUDMART_CACHE:-~/.cache/cloudmart}/go/<tool>-<version>/
+# Usage: scripts/backends.sh [tool ...]   (default: all). Prints each binary's directory.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tools/versions.env
+. "$root/tools/versions.env"
+cache=${CLOUDMART_CACHE:-$HOME/.cache/cloudmart}/go
+
+# tool -> "version|package ..."
+declare -A spec=(
+  [prometheus]="$PROMETHEUS_VERSION|github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool"
+  [alertmanager]="$ALERTMANAGER_VERSION|github.com/prometheus/alertmanager/cmd/alertmanager github.com/prometheus/alertmanager/cmd/amtool"
+  [jaeger]="$JAEGER_VERSION|github.com/jaegertracing/jaeger/cmd/jaeger"
+  [compose]="$COMPOSE_VERSION|github.com/docker/compose/v5/cmd"
+  [helm]="$HELM_VERSION|helm.sh/helm/v4/cmd/helm"
+)
+tools=("$@")
+((${#tools[@]})) || tools=(prometheus alertmanager jaeger compose helm)
+
+for tool in "${tools[@]}"; do
+  IFS='|' read -r version pkgs <<<"${spec[$tool]:?unknown tool $tool}"
+  out="$cache/$tool-$version"
+  if [ -f "$out/.complete" ]; then
+    echo "$out"
+    continue
+  fi
+  start=$SECONDS
+  rm -rf "$out" && mkdir -p "$out"
+  # shellcheck disable=SC2086
+  (cd "$root/tools/go/$tool" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out/" $pkgs) >&2
+  # Compose's main package is named cmd; the Docker CLI looks for it as a plugin named docker-compose.
+  [ "$tool" = compose ] && mv "$out/cmd" "$out/docker-compose"
+  touch "$out/.complete"
+  echo "built $tool $version in $((SECONDS - start)) s" >&2
+  echo "$out"
+done
