@@ -17,6 +17,10 @@ declare -A spec=(
   [compose]="$COMPOSE_VERSION|github.com/docker/compose/v5/cmd"
   [helm]="$HELM_VERSION|helm.sh/helm/v4/cmd/helm"
 )
+mkdir -p "$cache"
+# One build at a time per cache: parallel test runs may call this together.
+exec 9>"$cache/.lock"
+flock 9
 tools=("$@")
 ((${#tools[@]})) || tools=(prometheus alertmanager jaeger compose helm)
 
