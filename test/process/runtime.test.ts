@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -50,12 +50,12 @@ test('When started on an older Node.js, then each entry point exits 1 at once wi
   const old = olderNode();
   if (!old) return t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`);
   const [, ...startArgs] = pkg.scripts.start.split(' ');
-  const entries = [startArgs, ['dist/server.js'], ['dist/scripts/migrate.js']];
+  const entries: string[][] = [startArgs, ['dist/server.js'], ['dist/scripts/migrate.js']];
   for (const args of entries) {
     const started = Date.now();
     // Tracing on: the OpenTelemetry SDK would be the first thing to load after the check.
-    const run = spawnSync(old.bin, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'false' } });
-    const what = `${old.bin} ${args.join(' ')}`;
+    const run: SpawnSyncReturns<string> = spawnSync(old.bin, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'false' } });
+    const what: string = `${old.bin} ${args.join(' ')}`;
     assert.equal(run.status, 1, `${what}: exit status (stderr: ${run.stderr})`);
     assert.equal(run.stdout, '', `${what}: nothing on stdout`);
     assert.deepEqual(run.stderr.trimEnd().split('\n'), [`CloudMart needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version} (${old.bin}).`], what);
