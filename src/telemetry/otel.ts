@@ -26,12 +26,12 @@ function protocolFrom(env: Env): Protocol {
  *
  * concurrencyLimit bounds the batches held by exports in flight. With the backend down, each
  * export retries for up to OTEL_EXPORTER_OTLP_TIMEOUT holding its batch, and the batch span
- * processor (sdk-trace 3.1, as 2.x before it) lets a failed export's cleanup clear the flag of the next one,
- * so in-flight exports ratchet up to the exporter's default limit of 30: 30 × 512 spans,
- * measured 17,500 live spans and +35 MB RSS in a minute. The limit here is what a shutdown
- * flush needs (the whole queue, one batch each) plus the one export of normal operation;
- * anything beyond it fails at once and its batch is dropped, which is the point of a
- * bounded queue.
+ * processor (sdk-trace 3.1, like sdk-trace-base 2.12 before it) lets a failed export's cleanup
+ * clear the flag of the next one, so in-flight exports ratchet up to the exporter's default
+ * limit of 30: 30 × 512 spans, measured 17,500 live spans and +35 MB RSS in a minute. The
+ * limit here is what a shutdown flush needs (the whole queue, one batch each) plus the one
+ * export of normal operation; anything beyond it fails at once and its batch is dropped,
+ * which is the point of a bounded queue.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded per protocol, see above */
 function otlpExporter(protocol: Protocol, target: { url: string; headers: Record<string, string> } | undefined, concurrencyLimit: number): SpanExporter {
