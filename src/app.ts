@@ -22,8 +22,8 @@ export interface AppDeps {
   cache: Cache;
   logger: Logger;
   metrics: Metrics;
-  /** Middleware that runs before the routes (fault injection hooks in here). */
-  before?: RequestHandler[];
+  /** Runs on every API route ahead of its handler, with req.route set (fault injection). */
+  routeMiddleware?: RequestHandler[];
   /** Feature routers mounted after the core API (admin, DORA). */
   routers?: Router[];
   isShuttingDown?: () => boolean;
@@ -70,7 +70,6 @@ export function createApp(deps: AppDeps): App {
 
   // Request id, RED metrics and the request log line: one middleware, one listener.
   app.use(observeRequests(metrics, config.metricsEnabled, logger));
-  for (const mw of deps.before ?? []) app.use(mw);
 
   app.use(
     healthRoutes({
@@ -78,7 +77,7 @@ export function createApp(deps: AppDeps): App {
       timeoutMs: 1000,
       isShuttingDown: deps.isShuttingDown ?? (() => false),
       checks: [
-        { name: 'postgres', required: true, check: () => db.ping(1000) },
+        { name: 'postgres', required: true, check: () => db.ping() },
         ...(cache.kind === 'redis'
           ? [{ name: 'redis', required: false, check: async () => { if (!(await cache.ping())) throw new Error('no PONG'); } }]
           : []),
@@ -86,8 +85,8 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   app.use(metricsRoutes(metrics, sampleDependencies));
-  app.use(productRoutes(products));
-  app.use(orderRoutes(orders, events));
+  app.use(productRoutes(products, deps.routeMiddleware));
+  app.use(orderRoutes(orders, events, deps.routeMiddleware));
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use(notFound);

@@ -111,6 +111,13 @@ export interface Config {
   dora: { incidentSeverities: string[]; recordDeployment: boolean; githubWebhookSecret?: string };
 }
 
+/** A connection URL fit for a log line: the password masked. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
