@@ -6,7 +6,7 @@
 #     --build-arg GIT_COMMIT_TIME=$(git show -s --format=%cI HEAD) .
 # Compose builds it for you (compose/app.yaml).
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:26.12.1-bookworm-slim
 
 # ---- build: all dependencies, compile TypeScript to dist/ -------------------
 FROM ${NODE_IMAGE} AS build

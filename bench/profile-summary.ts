@@ -39,7 +39,7 @@ export interface ProfileSummary {
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
-/** "node_modules/@opentelemetry/sdk-trace-base/..." → "@opentelemetry/sdk-trace-base"; app files stay files. */
+/** "node_modules/@opentelemetry/sdk-trace/..." → "@opentelemetry/sdk-trace"; app files stay files. */
 export function moduleOf(url: string, functionName: string): string {
   if (!url) return SPECIAL.has(functionName) ? functionName : '(native)';
   const clean = url.replace(/^file:\/\//, '');

@@ -3,6 +3,8 @@
  * in order (stop accepting, finish in-flight requests, close pool and Redis, flush
  * telemetry). Started as `node --require ./dist/telemetry/register.js dist/server.js`.
  */
+// First: on too old a Node.js, stop with one line before any dependency loads.
+import './require-node';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createHttpServer } from './http/http-server';

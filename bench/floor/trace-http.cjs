@@ -6,13 +6,13 @@
  */
 const { NodeSDK } = require('@opentelemetry/sdk-node');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
-const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 
 process.env.OTEL_METRICS_EXPORTER = 'none';
 process.env.OTEL_LOGS_EXPORTER = 'none';
 const sdk = new NodeSDK({
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { maxExportBatchSize: 128 })],
+  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), maxExportBatchSize: 128 })],
   instrumentations: [new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true })],
 });
 sdk.start();

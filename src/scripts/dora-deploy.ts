@@ -3,6 +3,8 @@
  * tells CloudMart's DORA endpoint that the local git checkout's HEAD has just been
  * deployed, for a CI pipeline's last step. Exits non-zero, saying why, when it could not.
  */
+// First: on too old a Node.js, stop with one line before any dependency loads.
+import '../require-node';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -3,6 +3,8 @@
  * configured database. The service also migrates at start; this is for pipelines
  * that migrate as a separate step (MIGRATE_ON_START=false).
  */
+// First: on too old a Node.js, stop with one line before any dependency loads.
+import '../require-node';
 import { ConfigError, loadConfig } from '../config';
 import { migrate } from '../store/migrate';
 import { createLogger, flushLogger } from '../telemetry/logger';

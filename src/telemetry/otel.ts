@@ -4,7 +4,7 @@ import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentation
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type BatchSpanProcessorOptions, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
@@ -26,7 +26,7 @@ function protocolFrom(env: Env): Protocol {
  *
  * concurrencyLimit bounds the batches held by exports in flight. With the backend down, each
  * export retries for up to OTEL_EXPORTER_OTLP_TIMEOUT holding its batch, and the batch span
- * processor (sdk-trace 2.12) lets a failed export's cleanup clear the flag of the next one,
+ * processor (sdk-trace 3.1, as 2.x before it) lets a failed export's cleanup clear the flag of the next one,
  * so in-flight exports ratchet up to the exporter's default limit of 30: 30 × 512 spans,
  * measured 17,500 live spans and +35 MB RSS in a minute. The limit here is what a shutdown
  * flush needs (the whole queue, one batch each) plus the one export of normal operation;
@@ -94,22 +94,25 @@ function routeOnClose(_span: Span, response: IncomingMessage | ServerResponse): 
   });
 }
 
-interface BatchSettings {
-  maxQueueSize: number;
-  maxExportBatchSize: number;
-}
+type BatchSettings = Required<Pick<BatchSpanProcessorOptions, 'maxQueueSize' | 'maxExportBatchSize' | 'scheduledDelayMillis' | 'exportTimeoutMillis'>>;
 
 /**
- * The batch processor's sizes from the standard OTEL_BSP_* variables. One default
- * differs from the SDK's: batches of 128 spans, not 512. Serializing a batch blocks
- * the event loop, and 512 spans took about 2.5 ms under load, a stall the requests
- * queued behind it pay (the bench's p99 for the product list: 13.5 → 10.4 ms, same
- * throughput).
+ * The batch processor's settings from the standard OTEL_BSP_* variables, read here because
+ * the SDK 3 BatchSpanProcessor reads no environment (NodeSDK only reads OTEL_BSP_* for the
+ * processors it builds itself). One default differs from the SDK's: batches of 128 spans,
+ * not 512. Serializing a batch blocks the event loop, and 512 spans took about 2.5 ms under
+ * load, a stall the requests queued behind it pay (the bench's p99 for the product list:
+ * 13.5 → 10.4 ms, same throughput).
  */
 function batchSettings(env: Env): BatchSettings {
   const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);
   const maxQueueSize = positive(env.OTEL_BSP_MAX_QUEUE_SIZE, 2048);
-  return { maxQueueSize, maxExportBatchSize: Math.min(maxQueueSize, positive(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 128)) };
+  return {
+    maxQueueSize,
+    maxExportBatchSize: Math.min(maxQueueSize, positive(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 128)),
+    scheduledDelayMillis: positive(env.OTEL_BSP_SCHEDULE_DELAY, 5000),
+    exportTimeoutMillis: positive(env.OTEL_BSP_EXPORT_TIMEOUT, 30000),
+  };
 }
 
 /** Batches a shutdown flush sends at once (queue / batch size), plus one. */
@@ -166,9 +169,8 @@ export function startOpenTelemetry(env: Env, logger: Logger): Tracing {
     resourceDetectors: [envDetector, processDetector, hostDetector],
     contextManager: new HttpMessageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
-    // with a backend down, spans are dropped rather than held in memory. The schedule
-    // delay and export timeout are still read from OTEL_BSP_* by the processor itself.
-    spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor(new WatchedExporter(exporter, target, watch), batch)),
+    // with a backend down, spans are dropped rather than held in memory.
+    spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),
     instrumentations: [
       getNodeAutoInstrumentations({
         // Only what shows the request's path through the service: the server span,

@@ -6,6 +6,8 @@
  * APM_AGENT picks the tracer: `otel` (default) or `elastic`; `none` starts neither.
  * Never both: their context managers and propagators clash.
  */
+// First: on too old a Node.js, stop with one line before any dependency loads.
+import '../require-node';
 import { setElasticAgent } from './agent-state';
 import { startElasticApm } from './elastic';
 import { onTelemetryShutdown } from './lifecycle';

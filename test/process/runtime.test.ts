@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { atLeast, MINIMUM_NODE } from '../../src/require-node';
+import { ROOT } from '../helpers/server-process';
+
+/** tools/versions.env: KEY=value lines, comments skipped. */
+function pins(): Record<string, string> {
+  const text = fs.readFileSync(path.join(ROOT, 'tools/versions.env'), 'utf8');
+  return Object.fromEntries(text.split('\n').map((l) => /^([A-Z_]+)=(\S+)$/.exec(l.trim())).filter((m) => m !== null).map((m) => [m[1], m[2]]));
+}
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: { start: string } };
+
+test('The image is built on the Node.js version tools/versions.env pins, from the Debian release it names', () => {
+  const { NODE_VERSION, DEBIAN_RELEASE } = pins();
+  assert.match(NODE_VERSION ?? '', /^\d+\.\d+\.\d+$/, 'an exact version');
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  assert.equal(/^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1], `node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim`);
+});
+
+test('CI runs the tests on the Node.js version the image is built on', (t) => {
+  const { NODE_VERSION } = pins();
+  // Outside CI a developer may run the suite on any supported Node; .ci/run installs the pin.
+  if (process.env.CI !== 'true') return t.skip(`CI is not "true"; this runs on ${process.version}`);
+  assert.equal(process.version, `v${NODE_VERSION}`);
+});
+
+test('engines states the same minimum the service checks at start, and the pinned version meets it', () => {
+  const minimum = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(pkg.engines.node)?.[1];
+  assert.ok(minimum, `engines.node is a lower bound: ${pkg.engines.node}`);
+  assert.ok(atLeast(minimum, MINIMUM_NODE) && atLeast(MINIMUM_NODE, minimum), `engines ${minimum}, checked ${MINIMUM_NODE}`);
+  assert.ok(atLeast(pins().NODE_VERSION ?? '0', MINIMUM_NODE));
+  assert.ok(atLeast(process.versions.node, MINIMUM_NODE), 'the suite itself runs on a supported Node.js');
+});
+
+/** A Node.js older than the minimum on this machine (Debian's, for instance), if there is one. */
+function olderNode(): { bin: string; version: string } | undefined {
+  for (const bin of ['/usr/bin/node', '/usr/local/bin/node']) {
+    if (!fs.existsSync(bin)) continue;
+    const version = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+    if (version && !atLeast(version, MINIMUM_NODE)) return { bin, version };
+  }
+  return undefined;
+}
+
+test('When started on an older Node.js, then each entry point exits 1 at once with one line naming the version it needs', (t) => {
+  const old = olderNode();
+  if (!old) return t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`);
+  const [, ...startArgs] = pkg.scripts.start.split(' ');
+  const entries: string[][] = [startArgs, ['dist/server.js'], ['dist/scripts/migrate.js']];
+  for (const args of entries) {
+    const started = Date.now();
+    // Tracing on: the OpenTelemetry SDK would be the first thing to load after the check.
+    const run: SpawnSyncReturns<string> = spawnSync(old.bin, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'false' } });
+    const what: string = `${old.bin} ${args.join(' ')}`;
+    assert.equal(run.status, 1, `${what}: exit status (stderr: ${run.stderr})`);
+    assert.equal(run.stdout, '', `${what}: nothing on stdout`);
+    assert.deepEqual(run.stderr.trimEnd().split('\n'), [`CloudMart needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version} (${old.bin}).`], what);
+    assert.ok(Date.now() - started < 5000, `${what}: stops before loading its dependencies`);
+  }
+});
