@@ -17,7 +17,7 @@ import type { Logger } from './telemetry/logger';
 import type { Metrics } from './telemetry/metrics';
 
 export interface AppDeps {
-  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'service'>;
+  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'service' | 'tuning' | 'untrackedPaths'>;
   db: Database;
   cache: Cache;
   logger: Logger;
@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): App {
   const products = new ProductService(new ProductsRepository(db), cache, config.cacheTtlSeconds, events);
   const orders = new OrderService(db, new OrdersRepository(db), events, (ids) => products.invalidate(ids));
 
-  metrics.buildInfo.set({ version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);
+  metrics.buildInfo.set({ service: config.service.name, version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);
   const sampleDependencies = () => {
     const s = db.stats();
     metrics.dbPoolConnections.set({ state: 'total' }, s.total);
@@ -69,7 +69,7 @@ export function createApp(deps: AppDeps): App {
   app.set('query parser', 'simple');
 
   // Request id, RED metrics and the request log line: one middleware, one listener.
-  app.use(observeRequests(metrics, config.metricsEnabled, logger));
+  app.use(observeRequests(metrics, logger, { metricsEnabled: config.metricsEnabled, untrackedPaths: config.untrackedPaths, tuning: config.tuning }));
 
   app.use(
     healthRoutes({

@@ -7,8 +7,9 @@
 import './require-node';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createHttpServer } from './http/http-server';
+import http from 'node:http';
 import { createService } from './service';
+import { createExpressPrototypeServer } from './tuning/express-prototypes';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
 
@@ -26,8 +27,7 @@ async function main(): Promise<void> {
   const service = await createService(config);
   const { app, logger } = service;
 
-  // Not app.listen(): requests are born with Express's prototypes (see http-server.ts).
-  const server = createHttpServer(app).listen(config.port, config.host);
+  const server = (config.tuning ? createExpressPrototypeServer(app) : http.createServer(app)).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -1,15 +1,16 @@
 /** Command-line flags of `npm run bench`, with defaults that keep a full run under about five minutes. */
 
-export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'unsampled', 'full', 'elastic'] as const;
+export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'unsampled', 'full-stock', 'full', 'elastic'] as const;
 export type Mode = (typeof ALL_MODES)[number];
 
 /**
  * What a run measures unless --modes says otherwise. `unsampled` (full telemetry with
  * OTEL_TRACES_SAMPLER=always_off) is a diagnostic: set next to `metrics+logs` and `full`,
  * it splits tracing's cost into what the instrumentation and context propagation cost
- * before any span is recorded, and what recording and exporting add.
+ * before any span is recorded, and what recording and exporting add. `full-stock` is `full`
+ * with CLOUDMART_TUNING=false: the textbook path, to show what src/tuning/ buys.
  */
-export const DEFAULT_MODES: readonly Mode[] = ['bare', 'metrics', 'metrics+logs', 'full', 'elastic'];
+export const DEFAULT_MODES: readonly Mode[] = ['bare', 'metrics', 'metrics+logs', 'full-stock', 'full', 'elastic'];
 
 export const ALL_ENDPOINTS = ['products', 'orders'] as const;
 export type Endpoint = (typeof ALL_ENDPOINTS)[number];
@@ -51,7 +52,8 @@ export const USAGE = `npm run bench -- [flags]
   --processes 4          service processes per mode, one after the other, the rounds split between
                          them: identical builds' processes have measured up to 30 % apart
   --modes a,b            subset of: ${ALL_MODES.join(', ')}
-                         (default: all but unsampled, which is full with OTEL_TRACES_SAMPLER=always_off)
+                         (default: all but unsampled, which is full with OTEL_TRACES_SAMPLER=always_off;
+                         full-stock is full with CLOUDMART_TUNING=false, the code without src/tuning/)
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
   --metrics-samples 50   GET /metrics requests timed after each load

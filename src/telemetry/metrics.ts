@@ -22,7 +22,7 @@ export interface Metrics {
   readonly dbPoolConnections: Gauge<'state'>;
   readonly dbPoolWaiting: Gauge;
   readonly redisConnected: Gauge;
-  readonly buildInfo: Gauge<'version' | 'commit'>;
+  readonly buildInfo: Gauge<'service' | 'version' | 'commit'>;
 }
 
 export function createMetrics(): Metrics {
@@ -95,8 +95,8 @@ export function createMetrics(): Metrics {
     }),
     buildInfo: new Gauge({
       name: 'cloudmart_build_info',
-      help: 'Always 1; labels carry the running version and commit',
-      labelNames: ['version', 'commit'],
+      help: 'Always 1; labels carry the service name, running version and commit',
+      labelNames: ['service', 'version', 'commit'],
       registers,
     }),
   };

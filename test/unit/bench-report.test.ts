@@ -78,7 +78,7 @@ describe('the benchmark report', () => {
   });
 
   test('When no modes are given, then the diagnostic unsampled mode is left out; asked for, it runs with bare', () => {
-    assert.deepEqual(parseArgs([], true).modes, ['bare', 'metrics', 'metrics+logs', 'full', 'elastic']);
+    assert.deepEqual(parseArgs([], true).modes, ['bare', 'metrics', 'metrics+logs', 'full-stock', 'full', 'elastic']);
     assert.deepEqual(parseArgs(['--modes', 'metrics+logs,unsampled,full'], true).modes, ['bare', 'metrics+logs', 'unsampled', 'full']);
   });
 });

@@ -2,7 +2,7 @@ import express, { Router, type RequestHandler } from 'express';
 import type { OrderService } from '../../domain/orders';
 import { idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
-import { annotateSpan } from '../../telemetry/trace-context';
+import { annotateSpan } from '../../telemetry/request-span';
 import { requireJson } from '../middleware/errors';
 import { parseInput } from '../validate';
 

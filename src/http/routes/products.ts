@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { ProductService } from '../../domain/products';
 import { idParam, productListQuery } from '../../domain/schemas';
-import { annotateSpan } from '../../telemetry/trace-context';
+import { annotateSpan } from '../../telemetry/request-span';
 import { parseInput } from '../validate';
 
 /** `hooks` run ahead of each handler, once Express has matched the route. */
