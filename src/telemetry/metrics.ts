@@ -1,8 +1,9 @@
 import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 
 /**
- * Every metric the service exposes, in one registry. The names are contracts: the
- * Grafana dashboards and Prometheus rules in docker/ query them.
+ * The service's core metrics and the registry /metrics serves. Feature modules (chaos,
+ * DORA, alert notifications) register their own metrics on the same registry. The names
+ * are contracts: the Grafana dashboards and Prometheus rules in docker/ query them.
  */
 
 // 5 ms to 10 s: the course's latency range, dense where a web API lives.

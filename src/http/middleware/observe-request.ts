@@ -37,8 +37,7 @@ export interface ObserveOptions {
 /**
  * The one observer of every request, as a single middleware with a single 'close'
  * listener and one clock read: RED metrics per route template (with the trace id as
- * the latency exemplar), the request id, and the request log line. One Express layer
- * instead of two also means one less layer for the tracer's Express patch to walk.
+ * the latency exemplar), the request id, and the request log line.
  */
 export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveOptions): RequestHandler {
   const { metricsEnabled, untrackedPaths, tuning } = opts;
