@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../test/helpers/postgres';
 import { freePort, ROOT } from '../test/helpers/server-process';
-import { parseArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
+import { parseBenchArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
 import { drive, ENDPOINT_PATH } from './lib/load';
 import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
 import {
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
   const wrkAvailable = spawnSync('wrk', ['--version']).error === undefined;
   let opts: BenchOptions;
   try {
-    opts = parseArgs(process.argv.slice(2), wrkAvailable);
+    opts = parseBenchArgs(process.argv.slice(2), wrkAvailable);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseArgs, UsageError } from '../../bench/lib/args';
+import { parseBenchArgs as parseArgs, UsageError } from '../../bench/lib/args';
 import type { LoadResult } from '../../bench/lib/load';
 import { evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
 
