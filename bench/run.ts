@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../test/helpers/postgres';
 import { freePort, ROOT } from '../test/helpers/server-process';
-import { parseArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
+import { parseBenchArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
 import { drive, ENDPOINT_PATH } from './lib/load';
 import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
 import {
@@ -80,14 +80,16 @@ function modeEnv(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string>
     case 'metrics+logs':
       return { ...base, ...off, METRICS_ENABLED: 'true', LOG_LEVEL: 'info' };
     case 'full':
+    case 'full-stock':
     case 'unsampled':
       return {
         ...base,
+        CLOUDMART_TUNING: mode === 'full-stock' ? 'false' : 'true',
         METRICS_ENABLED: 'true',
         LOG_LEVEL: 'info',
         APM_AGENT: 'otel',
         OTEL_SDK_DISABLED: 'false',
-        OTEL_TRACES_SAMPLER: mode === 'full' ? 'always_on' : 'always_off',
+        OTEL_TRACES_SAMPLER: mode === 'unsampled' ? 'always_off' : 'always_on',
         OTEL_EXPORTER_OTLP_ENDPOINT: sinks.otlp ?? '',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       };
@@ -165,7 +167,7 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
       for (const build of ctx.builds) {
         const label = labelOf(mode, build);
         // Each tracing process gets its own receiver, so spans are counted per process.
-        const otlp = mode === 'full' || mode === 'unsampled';
+        const otlp = mode === 'full' || mode === 'full-stock' || mode === 'unsampled';
         const receiver = otlp ? await new CountingOtlpReceiver().start() : mode === 'elastic' ? await new CountingApmReceiver().start() : undefined;
         const profiled = ctx.opts.cpuProf.includes(mode);
         const service = await startService({
@@ -320,7 +322,7 @@ async function main(): Promise<void> {
   const wrkAvailable = spawnSync('wrk', ['--version']).error === undefined;
   let opts: BenchOptions;
   try {
-    opts = parseArgs(process.argv.slice(2), wrkAvailable);
+    opts = parseBenchArgs(process.argv.slice(2), wrkAvailable);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\n`);

@@ -17,13 +17,13 @@ import type { Logger } from './telemetry/logger';
 import type { Metrics } from './telemetry/metrics';
 
 export interface AppDeps {
-  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'service'>;
+  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'service' | 'tuning' | 'untrackedPaths'>;
   db: Database;
   cache: Cache;
   logger: Logger;
   metrics: Metrics;
-  /** Middleware that runs before the routes (fault injection hooks in here). */
-  before?: RequestHandler[];
+  /** Runs on every API route ahead of its handler, with req.route set (fault injection). */
+  routeMiddleware?: RequestHandler[];
   /** Feature routers mounted after the core API (admin, DORA). */
   routers?: Router[];
   isShuttingDown?: () => boolean;
@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): App {
   const products = new ProductService(new ProductsRepository(db), cache, config.cacheTtlSeconds, events);
   const orders = new OrderService(db, new OrdersRepository(db), events, (ids) => products.invalidate(ids));
 
-  metrics.buildInfo.set({ version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);
+  metrics.buildInfo.set({ service: config.service.name, version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);
   const sampleDependencies = () => {
     const s = db.stats();
     metrics.dbPoolConnections.set({ state: 'total' }, s.total);
@@ -69,8 +69,7 @@ export function createApp(deps: AppDeps): App {
   app.set('query parser', 'simple');
 
   // Request id, RED metrics and the request log line: one middleware, one listener.
-  app.use(observeRequests(metrics, config.metricsEnabled, logger));
-  for (const mw of deps.before ?? []) app.use(mw);
+  app.use(observeRequests(metrics, logger, { metricsEnabled: config.metricsEnabled, untrackedPaths: config.untrackedPaths, tuning: config.tuning }));
 
   app.use(
     healthRoutes({
@@ -78,7 +77,7 @@ export function createApp(deps: AppDeps): App {
       timeoutMs: 1000,
       isShuttingDown: deps.isShuttingDown ?? (() => false),
       checks: [
-        { name: 'postgres', required: true, check: () => db.ping(1000) },
+        { name: 'postgres', required: true, check: () => db.ping() },
         ...(cache.kind === 'redis'
           ? [{ name: 'redis', required: false, check: async () => { if (!(await cache.ping())) throw new Error('no PONG'); } }]
           : []),
@@ -86,8 +85,8 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   app.use(metricsRoutes(metrics, sampleDependencies));
-  app.use(productRoutes(products));
-  app.use(orderRoutes(orders, events));
+  app.use(productRoutes(products, deps.routeMiddleware));
+  app.use(orderRoutes(orders, events, deps.routeMiddleware));
   for (const router of deps.routers ?? []) app.use(router);
 
   app.use(notFound);

@@ -51,9 +51,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FILE: nonEmpty.optional(),
   METRICS_ENABLED: bool.default(true),
+  CLOUDMART_TUNING: bool.default(true),
 
   SERVICE_NAME: nonEmpty.optional(),
   OTEL_SERVICE_NAME: nonEmpty.optional(),
+  ELASTIC_APM_SERVICE_NAME: nonEmpty.optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
   SERVICE_VERSION: nonEmpty.default(packageVersion),
   GIT_COMMIT_SHA: z
     .string()
@@ -96,6 +99,11 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   logFile?: string;
   metricsEnabled: boolean;
+  /** The measured optimisations in src/tuning/; false runs the textbook path. */
+  tuning: boolean;
+  /** Infrastructure, not traffic: no request metrics, log lines or server spans. */
+  untrackedPaths: readonly string[];
+  /** The one identity logs, spans, metrics and DORA records carry. */
   service: {
     name: string;
     version: string;
@@ -111,6 +119,21 @@ export interface Config {
   dora: { incidentSeverities: string[]; recordDeployment: boolean; githubWebhookSecret?: string };
 }
 
+/** Exact paths, or a prefix ending in `/*`. */
+const UNTRACKED_PATHS: readonly string[] = Object.freeze(['/metrics', '/health', '/health/*']);
+
+/** Whether a request path is one of `patterns` (exact, or under a `/prefix/*`). */
+export function isUntrackedPath(path: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('/*') ? path.startsWith(p.slice(0, -1)) : path === p));
+}
+
+/** A connection URL fit for a log line: the password masked. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -119,6 +142,22 @@ type Env = Record<string, string | undefined>;
 
 function withoutEmpty(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+/** One key of OTEL_RESOURCE_ATTRIBUTES (`k=v,k2=v2`, values percent-encoded). */
+function resourceAttribute(attributes: string | undefined, key: string): string | undefined {
+  for (const pair of attributes?.split(',') ?? []) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === key) {
+      const value = pair.slice(at + 1).trim();
+      try {
+        return decodeURIComponent(value) || undefined;
+      } catch {
+        return value || undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 function databaseFrom(e: z.infer<typeof envSchema>): DatabaseConfig {
@@ -164,8 +203,11 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logFile: e.LOG_FILE,
     metricsEnabled: e.METRICS_ENABLED,
+    tuning: e.CLOUDMART_TUNING,
+    untrackedPaths: UNTRACKED_PATHS,
     service: {
-      name: e.OTEL_SERVICE_NAME ?? e.SERVICE_NAME ?? 'cloudmart-backend',
+      // OpenTelemetry's precedence first, then the Elastic agent's variable, then the course's.
+      name: e.OTEL_SERVICE_NAME ?? resourceAttribute(e.OTEL_RESOURCE_ATTRIBUTES, 'service.name') ?? e.ELASTIC_APM_SERVICE_NAME ?? e.SERVICE_NAME ?? 'cloudmart-backend',
       version: e.SERVICE_VERSION,
       commitSha: e.GIT_COMMIT_SHA?.toLowerCase(),
       commitTime: e.GIT_COMMIT_TIME,

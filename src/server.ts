@@ -6,16 +6,12 @@
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import './require-node';
 import type { AddressInfo } from 'node:net';
-import { notificationLogRoutes } from './alerting/notification-log';
-import { createApp } from './app';
-import { chaosModule } from './chaos';
 import { ConfigError, loadConfig, type Config } from './config';
-import { openCache, openDatabase } from './dependencies';
-import { doraModule } from './dora';
-import { createHttpServer } from './http/http-server';
+import http from 'node:http';
+import { createService } from './service';
+import { createExpressPrototypeServer } from './tuning/express-prototypes';
 import { shutdownTelemetry } from './telemetry/lifecycle';
-import { createLogger, flushLogger } from './telemetry/logger';
-import { createMetrics } from './telemetry/metrics';
+import { flushLogger } from './telemetry/logger';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -28,34 +24,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, file: config.logFile, service: config.service.name });
-  logger.info({ version: config.service.version, commit: config.service.commitSha, environment: config.service.environment }, 'starting cloudmart');
+  const service = await createService(config);
+  const { app, logger } = service;
 
-  const { db, embedded } = await openDatabase(config, logger);
-  const metrics = createMetrics();
-  // A no-op unless CHAOS_ENABLED=true.
-  const chaos = chaosModule(config, metrics, logger);
-  chaos.hookDatabase(db);
-  const cache = chaos.wrapCache(openCache(config, logger));
-  // Give Redis a moment so the first requests are cached; never wait on it for long.
-  if (!(await cache.ready(2000))) logger.warn('redis not reachable yet; starting without the cache');
-  const dora = doraModule({ config, db, logger, metrics });
-  // After the migrations (openDatabase ran them); never fails the start.
-  await dora.recordOwnDeployment();
-  let shuttingDown = false;
-  const { app } = createApp({
-    config,
-    db,
-    cache,
-    logger,
-    metrics,
-    before: [...chaos.before],
-    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, metrics, config.webhookToken)],
-    isShuttingDown: () => shuttingDown,
-  });
-
-  // Not app.listen(): requests are born with Express's prototypes (see http-server.ts).
-  const server = createHttpServer(app).listen(config.port, config.host);
+  const server = (config.tuning ? createExpressPrototypeServer(app) : http.createServer(app)).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -64,9 +36,11 @@ async function main(): Promise<void> {
   const address = server.address() as AddressInfo;
   logger.info({ port: address.port, host: address.address }, `listening on http://localhost:${address.port}`);
 
+  let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    service.beginShutdown();
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline passed; closing remaining connections');
@@ -79,8 +53,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await closed;
     clearTimeout(deadline);
-    await Promise.allSettled([db.close(), cache.close()]);
-    await embedded?.stop();
+    await service.close();
     await shutdownTelemetry();
     logger.info('shutdown complete');
     flushLogger(logger);

@@ -1,15 +1,18 @@
+import { parseArgs } from 'node:util';
+
 /** Command-line flags of `npm run bench`, with defaults that keep a full run under about five minutes. */
 
-export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'unsampled', 'full', 'elastic'] as const;
+export const ALL_MODES = ['bare', 'metrics', 'metrics+logs', 'unsampled', 'full-stock', 'full', 'elastic'] as const;
 export type Mode = (typeof ALL_MODES)[number];
 
 /**
  * What a run measures unless --modes says otherwise. `unsampled` (full telemetry with
  * OTEL_TRACES_SAMPLER=always_off) is a diagnostic: set next to `metrics+logs` and `full`,
  * it splits tracing's cost into what the instrumentation and context propagation cost
- * before any span is recorded, and what recording and exporting add.
+ * before any span is recorded, and what recording and exporting add. `full-stock` is `full`
+ * with CLOUDMART_TUNING=false: the textbook path, to show what src/tuning/ buys.
  */
-export const DEFAULT_MODES: readonly Mode[] = ['bare', 'metrics', 'metrics+logs', 'full', 'elastic'];
+export const DEFAULT_MODES: readonly Mode[] = ['bare', 'metrics', 'metrics+logs', 'full-stock', 'full', 'elastic'];
 
 export const ALL_ENDPOINTS = ['products', 'orders'] as const;
 export type Endpoint = (typeof ALL_ENDPOINTS)[number];
@@ -51,7 +54,8 @@ export const USAGE = `npm run bench -- [flags]
   --processes 4          service processes per mode, one after the other, the rounds split between
                          them: identical builds' processes have measured up to 30 % apart
   --modes a,b            subset of: ${ALL_MODES.join(', ')}
-                         (default: all but unsampled, which is full with OTEL_TRACES_SAMPLER=always_off)
+                         (default: all but unsampled, which is full with OTEL_TRACES_SAMPLER=always_off;
+                         full-stock is full with CLOUDMART_TUNING=false, the code without src/tuning/)
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
   --metrics-samples 50   GET /metrics requests timed after each load
@@ -92,7 +96,56 @@ function listOf<T extends string>(name: string, v: string, allowed: readonly T[]
   return items as T[];
 }
 
-export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
+function parse(argv: string[]) {
+  const text = { type: 'string' } as const;
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      duration: text,
+      warmup: text,
+      connections: text,
+      rounds: text,
+      processes: text,
+      modes: text,
+      'cpu-prof': { type: 'boolean' },
+      'cpu-prof-modes': text,
+      endpoints: text,
+      'long-run': text,
+      'metrics-samples': text,
+      tool: text,
+      out: text,
+      'service-dir': text,
+      'baseline-dir': text,
+      'service-env': { type: 'string', multiple: true },
+      'node-flags': text,
+    },
+  });
+}
+
+/**
+ * "A=1,B=2" sets two variables; a part without "=" continues the previous value, so
+ * lists survive: OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,ioredis.
+ */
+function parseServiceEnv(value: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  let last: string | undefined;
+  for (const part of value.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) {
+      last = part.slice(0, eq);
+      env[last] = part.slice(eq + 1);
+    } else if (last) {
+      env[last] += `,${part}`;
+    } else {
+      throw new UsageError(`--service-env: expected KEY=VALUE, got "${part}"`);
+    }
+  }
+  return env;
+}
+
+export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
   const opts: BenchOptions = {
     durationMs: 2000,
     warmupMs: 2000,
@@ -108,89 +161,35 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     out: 'bench/results/latest.json',
     serviceEnv: {},
   };
-  let processesGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] ?? '';
-    if (raw === '--help' || raw === '-h') throw new UsageError(USAGE);
-    if (raw === '--cpu-prof') {
-      opts.cpuProf = ['full'];
-      continue;
-    }
-    const eq = raw.indexOf('=');
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    const value = eq > 0 ? raw.slice(eq + 1) : argv[++i];
-    if (!flag.startsWith('--') || value === undefined) throw new UsageError(`unexpected argument "${raw}"\n\n${USAGE}`);
-    switch (flag.slice(2)) {
-      case 'duration':
-        opts.durationMs = parseDuration(value);
-        break;
-      case 'warmup':
-        opts.warmupMs = parseDuration(value);
-        break;
-      case 'connections':
-        opts.connections = positiveInt('connections', value);
-        break;
-      case 'rounds':
-        opts.rounds = positiveInt('rounds', value);
-        break;
-      case 'processes':
-        opts.processes = positiveInt('processes', value);
-        processesGiven = true;
-        break;
-      case 'modes':
-        opts.modes = listOf('modes', value, ALL_MODES);
-        break;
-      case 'cpu-prof-modes':
-        opts.cpuProf = listOf('cpu-prof-modes', value, ALL_MODES);
-        break;
-      case 'endpoints':
-        opts.endpoints = listOf('endpoints', value, ALL_ENDPOINTS);
-        break;
-      case 'long-run':
-        opts.longRunMs = parseDuration(value);
-        break;
-      case 'metrics-samples':
-        opts.metricsSamples = positiveInt('metrics-samples', value);
-        break;
-      case 'tool':
-        if (value !== 'wrk' && value !== 'autocannon') throw new UsageError('--tool: wrk or autocannon');
-        if (value === 'wrk' && !wrkAvailable) throw new UsageError('--tool wrk: wrk is not installed');
-        opts.tool = value;
-        break;
-      case 'out':
-        opts.out = value;
-        break;
-      case 'service-dir':
-        opts.serviceDir = value;
-        break;
-      case 'baseline-dir':
-        opts.baselineDir = value;
-        break;
-      case 'service-env':
-        // Repeatable; "A=1,B=2" sets two, and a part without "=" continues the previous
-        // value, so lists survive: OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,ioredis.
-        {
-          let last: string | undefined;
-          for (const part of value.split(',').filter(Boolean)) {
-            const eq = part.indexOf('=');
-            if (eq > 0) {
-              last = part.slice(0, eq);
-              opts.serviceEnv[last] = part.slice(eq + 1);
-            } else if (last) {
-              opts.serviceEnv[last] += `,${part}`;
-            } else {
-              throw new UsageError(`--service-env: expected KEY=VALUE, got "${part}"`);
-            }
-          }
-        }
-        break;
-      case 'node-flags':
-        opts.nodeFlags = value.split(/\s+/).filter(Boolean);
-        break;
-      default:
-        throw new UsageError(`unknown flag ${flag}\n\n${USAGE}`);
-    }
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(argv));
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
   }
+  if (values.help) throw new UsageError(USAGE);
+  if (values.duration !== undefined) opts.durationMs = parseDuration(values.duration);
+  if (values.warmup !== undefined) opts.warmupMs = parseDuration(values.warmup);
+  if (values.connections !== undefined) opts.connections = positiveInt('connections', values.connections);
+  if (values.rounds !== undefined) opts.rounds = positiveInt('rounds', values.rounds);
+  if (values.processes !== undefined) opts.processes = positiveInt('processes', values.processes);
+  if (values.modes !== undefined) opts.modes = listOf('modes', values.modes, ALL_MODES);
+  if (values['cpu-prof']) opts.cpuProf = ['full'];
+  if (values['cpu-prof-modes'] !== undefined) opts.cpuProf = listOf('cpu-prof-modes', values['cpu-prof-modes'], ALL_MODES);
+  if (values.endpoints !== undefined) opts.endpoints = listOf('endpoints', values.endpoints, ALL_ENDPOINTS);
+  if (values['long-run'] !== undefined) opts.longRunMs = parseDuration(values['long-run']);
+  if (values['metrics-samples'] !== undefined) opts.metricsSamples = positiveInt('metrics-samples', values['metrics-samples']);
+  if (values.tool !== undefined) {
+    if (values.tool !== 'wrk' && values.tool !== 'autocannon') throw new UsageError('--tool: wrk or autocannon');
+    if (values.tool === 'wrk' && !wrkAvailable) throw new UsageError('--tool wrk: wrk is not installed');
+    opts.tool = values.tool;
+  }
+  if (values.out !== undefined) opts.out = values.out;
+  opts.serviceDir = values['service-dir'];
+  opts.baselineDir = values['baseline-dir'];
+  for (const value of values['service-env'] ?? []) Object.assign(opts.serviceEnv, parseServiceEnv(value));
+  if (values['node-flags'] !== undefined) opts.nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
+  const processesGiven = values.processes !== undefined;
   if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');
   if (!processesGiven) opts.processes = Math.min(opts.processes, opts.rounds);
   else if (opts.processes > opts.rounds) throw new UsageError('--processes: at most --rounds (each process gets at least one round)');

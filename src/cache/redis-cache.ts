@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Cache } from './cache';
 
@@ -74,16 +75,12 @@ export class RedisCache implements Cache {
 
   async ready(timeoutMs: number): Promise<boolean> {
     if (this.isReady) return true;
-    return new Promise<boolean>((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        this.client.off('ready', onReady);
-        resolve(ok);
-      };
-      const onReady = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.client.once('ready', onReady);
-    });
+    try {
+      await once(this.client, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async ping(): Promise<boolean> {

@@ -15,7 +15,8 @@ export interface ChaosModule {
   enabled: boolean;
   /** Undefined when fault injection is disabled. */
   state?: ChaosState;
-  before: RequestHandler[];
+  /** Mounted on each API route ahead of its handler (error and latency faults). */
+  routeMiddleware: RequestHandler[];
   routers: Router[];
   hookDatabase(db: Database): void;
   wrapCache(cache: Cache): Cache;
@@ -23,7 +24,7 @@ export interface ChaosModule {
 
 const DISABLED: ChaosModule = Object.freeze({
   enabled: false,
-  before: [],
+  routeMiddleware: [],
   routers: [],
   hookDatabase: () => undefined,
   wrapCache: (cache: Cache) => cache,
@@ -50,7 +51,7 @@ export function chaosModule(config: Pick<Config, 'chaos'>, metrics: Metrics, log
   return {
     enabled: true,
     state,
-    before: [injectRequestFaults(state, chaosMetrics)],
+    routeMiddleware: [injectRequestFaults(state, chaosMetrics)],
     routers: [chaosRoutes(state, token)],
     hookDatabase: (db) => hookDatabase(db, state, chaosMetrics),
     wrapCache: (cache) => new ChaosCache(cache, state, chaosMetrics),

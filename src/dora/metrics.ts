@@ -1,4 +1,5 @@
 import { Gauge } from 'prom-client';
+import { withTimeout } from '../timeout';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { rate, RATING_SCORE, type PeriodMetrics, type Rating } from './ratings';
@@ -40,12 +41,8 @@ export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
   const start = (): Promise<void> => (inFlight ??= run());
   const refreshIfStale = async (): Promise<void> => {
     if (!inFlight && Date.now() - refreshedAt < ttlMs) return;
-    const pending = start();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, maxWaitMs);
-    });
-    await Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
+    // Past maxWaitMs the scrape gets the last values; the refresh goes on behind it.
+    await withTimeout(start(), maxWaitMs, () => undefined);
   };
 
   const registers = [opts.metrics.registry];

@@ -6,13 +6,12 @@
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import '../require-node';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
 
 const USAGE = `usage: npm run dora:deploy -- [--version <version>] [--service <name>] [--url <base url>]
   --version  defaults to SERVICE_VERSION, then package.json's version
-  --service  defaults to SERVICE_NAME / OTEL_SERVICE_NAME, then cloudmart-backend
+  --service  defaults to the service's name (OTEL_SERVICE_NAME, SERVICE_NAME, ...; see the README)
   --url      defaults to CLOUDMART_URL, then http://localhost:3000
 WEBHOOK_TOKEN, when set, is sent as the bearer token the service asks for.`;
 
@@ -25,13 +24,6 @@ function git(args: string[]): string {
     const stderr = (err as { stderr?: string }).stderr?.trim();
     throw new Error(`git ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''} (run this inside the git checkout that was deployed)`, { cause: err });
   }
-}
-
-function packageVersion(): string {
-  // src/scripts and dist/scripts both sit two levels below package.json.
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof pkg.version !== 'string') throw new Error('package.json has no version; pass --version');
-  return pkg.version;
 }
 
 function nonEmpty(...values: (string | undefined)[]): string | undefined {
@@ -53,9 +45,11 @@ async function main(): Promise<void> {
     return;
   }
   const env = process.env;
+  // The service's own identity (src/config.ts), so the record matches what the service reports.
+  const identity = loadConfig(env).service;
   const body = {
-    service: nonEmpty(values.service, env.SERVICE_NAME, env.OTEL_SERVICE_NAME) ?? 'cloudmart-backend',
-    version: nonEmpty(values.version, env.SERVICE_VERSION) ?? packageVersion(),
+    service: nonEmpty(values.service) ?? identity.name,
+    version: nonEmpty(values.version) ?? identity.version,
     commitSha: git(['rev-parse', 'HEAD']),
     commitTime: git(['log', '-1', '--format=%cI']),
     deployedAt: new Date().toISOString(),

@@ -2,6 +2,8 @@
  * The register module starts a tracer long before server.ts runs; this is how the
  * server, which owns the process lifecycle, flushes it last during shutdown.
  */
+import { withTimeout } from '../timeout';
+
 type Flush = () => Promise<void>;
 
 const flushers: Flush[] = [];
@@ -15,10 +17,5 @@ export function onTelemetryShutdown(flush: Flush): void {
  * (whose exporter retries with backoff) must not hold a stopping container hostage.
  */
 export async function shutdownTelemetry(timeoutMs = 3000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  await Promise.race([Promise.allSettled(flushers.splice(0).map((f) => f())), deadline]);
-  clearTimeout(timer);
+  await withTimeout(Promise.allSettled(flushers.splice(0).map((f) => f())), timeoutMs, () => []);
 }

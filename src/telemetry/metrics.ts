@@ -1,8 +1,9 @@
 import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 
 /**
- * Every metric the service exposes, in one registry. The names are contracts: the
- * Grafana dashboards and Prometheus rules in docker/ query them.
+ * The service's core metrics and the registry /metrics serves. Feature modules (chaos,
+ * DORA, alert notifications) register their own metrics on the same registry. The names
+ * are contracts: the Grafana dashboards and Prometheus rules in docker/ query them.
  */
 
 // 5 ms to 10 s: the course's latency range, dense where a web API lives.
@@ -22,7 +23,7 @@ export interface Metrics {
   readonly dbPoolConnections: Gauge<'state'>;
   readonly dbPoolWaiting: Gauge;
   readonly redisConnected: Gauge;
-  readonly buildInfo: Gauge<'version' | 'commit'>;
+  readonly buildInfo: Gauge<'service' | 'version' | 'commit'>;
 }
 
 export function createMetrics(): Metrics {
@@ -95,8 +96,8 @@ export function createMetrics(): Metrics {
     }),
     buildInfo: new Gauge({
       name: 'cloudmart_build_info',
-      help: 'Always 1; labels carry the running version and commit',
-      labelNames: ['version', 'commit'],
+      help: 'Always 1; labels carry the service name, running version and commit',
+      labelNames: ['service', 'version', 'commit'],
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 import { context, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { ServerResponse, type IncomingMessage } from 'node:http';
@@ -8,10 +9,12 @@ import { BatchSpanProcessor, type BatchSpanProcessorOptions, type SpanExporter }
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
-import { HttpMessageContextManager } from './context-manager';
+import { isUntrackedPath, type Config } from '../config';
+import { HttpMessageContextManager } from '../tuning/context-manager';
 import { WatchedExporter } from './export-watch';
 
 type Env = Record<string, string | undefined>;
+export type TelemetryConfig = Pick<Config, 'service' | 'tuning' | 'untrackedPaths'>;
 type Protocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 function protocolFrom(env: Env): Protocol {
@@ -67,8 +70,6 @@ function elasticTarget(env: Env): { url: string; headers: Record<string, string>
   else if (env.ELASTIC_APM_SECRET_TOKEN) headers.Authorization = `Bearer ${env.ELASTIC_APM_SECRET_TOKEN}`;
   return { url: `${server.replace(/\/$/, '')}/v1/traces`, headers };
 }
-
-const ignoredPaths = /^\/(metrics|health)(\/|\?|$)/;
 
 /**
  * Hands the request's route template ("/api/products/:id", the same routeTemplate the
@@ -134,7 +135,7 @@ export interface Tracing {
  * record OTel HTTP, pg and Redis histograms (a second copy of what prom-client serves at
  * /metrics) and post them, with the logs, to a Jaeger that answers 404.
  */
-export function startOpenTelemetry(env: Env, logger: Logger): Tracing {
+export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Logger): Tracing {
   const protocol = protocolFrom(env);
   const log = logger.child({ component: 'otel' });
   // NodeSDK reads these from process.env itself.
@@ -155,19 +156,20 @@ export function startOpenTelemetry(env: Env, logger: Logger): Tracing {
   // The APM server's OTLP intake speaks HTTP on its own port; gRPC would need a second listener.
   if (elastic) exporters.push({ target: elastic.url, exporter: otlpExporter(protocol === 'grpc' ? 'http/protobuf' : protocol, elastic, limit) });
 
-  const environment = env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV ?? 'development';
+  const { name, version, environment } = config.service;
   const sdk = new NodeSDK({
-    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (env detector) win over these defaults.
+    // The service's identity from its config (OTEL_SERVICE_NAME included); other
+    // OTEL_RESOURCE_ATTRIBUTES are added by the env detector.
     resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'cloudmart-backend',
-      [ATTR_SERVICE_VERSION]: env.SERVICE_VERSION ?? 'dev',
+      [ATTR_SERVICE_NAME]: name,
+      [ATTR_SERVICE_VERSION]: version,
       'deployment.environment.name': environment,
       // The pre-1.27 key, which Jaeger and Elastic APM 8.x still display.
       'deployment.environment': environment,
     }),
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
     resourceDetectors: [envDetector, processDetector, hostDetector],
-    contextManager: new HttpMessageContextManager(),
+    contextManager: config.tuning ? new HttpMessageContextManager() : new AsyncLocalStorageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
     spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),
@@ -185,7 +187,7 @@ export function startOpenTelemetry(env: Env, logger: Logger): Tracing {
         '@opentelemetry/instrumentation-undici': { enabled: false },
         '@opentelemetry/instrumentation-http': {
           responseHook: routeOnClose,
-          ignoreIncomingRequestHook: (req: IncomingMessage) => ignoredPaths.test(req.url ?? ''),
+          ignoreIncomingRequestHook: (req: IncomingMessage) => isUntrackedPath((req.url ?? '').split('?', 1)[0] ?? '', config.untrackedPaths),
           // The only outgoing HTTP calls are the exporters' own posts to the collectors:
           // not traffic worth tracing, and not patching http.request at all is cheapest.
           disableOutgoingRequestInstrumentation: true,

@@ -8,7 +8,8 @@
  */
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import '../require-node';
-import { setElasticAgent } from './agent-state';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { setElasticAgent } from './active-tracer';
 import { startElasticApm } from './elastic';
 import { onTelemetryShutdown } from './lifecycle';
 import { createLogger } from './logger';
@@ -16,8 +17,8 @@ import { createLogger } from './logger';
 /** Modules the tracer must patch; already loaded means they were required before this file. */
 const instrumented = /[\\/]node_modules[\\/](express|pg|ioredis)[\\/]/;
 
-function start(env: Record<string, string | undefined>): void {
-  const logger = createLogger({ level: env.LOG_LEVEL, service: env.OTEL_SERVICE_NAME });
+function start(config: Config, env: Record<string, string | undefined>): void {
+  const logger = createLogger({ level: config.logLevel, service: config.service.name, tuning: config.tuning });
   const early = Object.keys(require.cache).filter((p) => instrumented.test(p));
   if (early.length) {
     logger.warn({ modules: early.slice(0, 5) }, 'telemetry loaded after instrumented modules; they will not be traced (load it with --require first)');
@@ -25,7 +26,7 @@ function start(env: Record<string, string | undefined>): void {
   const mode = (env.APM_AGENT ?? 'otel').toLowerCase();
 
   if (mode === 'elastic') {
-    const agent = startElasticApm(env, logger);
+    const agent = startElasticApm(config, env, logger);
     setElasticAgent(agent);
     onTelemetryShutdown(() => agent.flush());
     logger.info({ tracer: 'elastic-apm-node', serverUrl: env.ELASTIC_APM_SERVER_URL ?? 'http://localhost:8200' }, 'tracing with the Elastic APM agent');
@@ -43,7 +44,7 @@ function start(env: Record<string, string | undefined>): void {
   // tens of MB of RSS that a process with tracing off should not carry.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load here, after the mode is chosen
   const { startOpenTelemetry } = require('./otel') as typeof import('./otel');
-  const sdk = startOpenTelemetry(env, logger);
+  const sdk = startOpenTelemetry(config, env, logger);
   onTelemetryShutdown(() => sdk.shutdown());
   logger.info(
     {
@@ -56,4 +57,12 @@ function start(env: Record<string, string | undefined>): void {
   );
 }
 
-start(process.env);
+// The same validated config the service reads: one identity for logs, spans and metrics.
+// An invalid one is left for server.ts to report, with every problem named.
+let config: Config | undefined;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+}
+if (config) start(config, process.env);

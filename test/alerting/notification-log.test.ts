@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import { notificationLogRoutes } from '../../src/alerting/notification-log';
 import { startTestApp, type TestApp } from '../helpers/app';
 
 const payload = (status: 'firing' | 'resolved') => ({
@@ -27,7 +26,7 @@ const alertLineCount = (lines: Record<string, unknown>[]) => lines.filter((l) =>
 describe('POST /api/alerts/:receiver (Alertmanager notifications as log lines)', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ cache: 'memory', routers: ({ logger, metrics }) => [notificationLogRoutes(logger, metrics)] });
+    t = await startTestApp({ cache: 'memory' });
   });
   after(() => t.close());
 
@@ -56,7 +55,7 @@ describe('POST /api/alerts/:receiver with WEBHOOK_TOKEN', () => {
   const token = 'a-webhook-token-of-32-characters';
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ cache: 'memory', routers: ({ logger, metrics }) => [notificationLogRoutes(logger, metrics, token)] });
+    t = await startTestApp({ cache: 'memory', env: { WEBHOOK_TOKEN: token } });
   });
   after(() => t.close());
 

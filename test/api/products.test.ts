@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
 
@@ -108,23 +108,14 @@ describe('GET /api/products while an order lands', () => {
 
   before(async () => {
     const gate = new Promise<void>((resolve) => (releaseStores = resolve));
+    t = await startTestApp();
     // The real Redis cache, with list pages' stores held back until the test lets them go.
-    t = await startTestApp({
-      wrapCache: (cache) =>
-        new Proxy(cache, {
-          get(target, prop, receiver) {
-            if (prop === 'set') {
-              return (key: string, value: string, ttl: number): Promise<void> => {
-                if (!key.startsWith('products:list:')) return target.set(key, value, ttl);
-                const store = gate.then(() => target.set(key, value, ttl));
-                stores.push(store);
-                return store;
-              };
-            }
-            const member: unknown = Reflect.get(target, prop, receiver);
-            return typeof member === 'function' ? member.bind(target) : member;
-          },
-        }),
+    const store = t.cache.set.bind(t.cache);
+    mock.method(t.cache, 'set', (key: string, value: string, ttl: number): Promise<void> => {
+      if (!key.startsWith('products:list:')) return store(key, value, ttl);
+      const held = gate.then(() => store(key, value, ttl));
+      stores.push(held);
+      return held;
     });
   });
   after(() => t.close());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../helpers/wait';
 import request from 'supertest';
 import type { TestApp } from '../helpers/app';
 import { AUTH, metricValue, startChaosApp, TOKEN } from './chaos-app';
@@ -101,7 +101,7 @@ describe('chaos endpoint when CHAOS_ENABLED=true', () => {
   test('When a fault has a ttl, then it clears itself when the ttl passes', async () => {
     const put = await request(t.app).put('/api/admin/chaos').set(AUTH).send({ errorRate: 1, ttlSeconds: 1 }).expect(200);
     assert.ok(Date.parse(put.body.expiresAt) - Date.parse(put.body.changedAt) === 1000);
-    await sleep(1200);
+    await eventually('the fault to expire', () => t.logs.find((l) => l.msg === 'chaos faults expired'), { timeoutMs: 5000 });
     const got = await request(t.app).get('/api/admin/chaos').set(AUTH).expect(200);
     assert.deepEqual(got.body.active, []);
     assert.equal(got.body.expiresAt, null);

@@ -1,26 +1,12 @@
 import request from 'supertest';
-import { chaosModule, type ChaosModule } from '../../src/chaos';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app';
 
 export const TOKEN = 'test-chaos-token-0123456789';
 export const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
-/** The real app with fault injection wired the way src/server.ts wires it. */
-export async function startChaosApp(opts: { enabled?: boolean } & Pick<TestAppOptions, 'cache'> = {}): Promise<TestApp & { chaos: ChaosModule }> {
-  let chaos: ChaosModule | undefined;
-  const t = await startTestApp({
-    cache: opts.cache,
-    env: { CHAOS_ENABLED: String(opts.enabled ?? true), CHAOS_TOKEN: TOKEN },
-    wrapCache: (cache, deps) => {
-      chaos = chaosModule(deps.config, deps.metrics, deps.logger);
-      chaos.hookDatabase(deps.db);
-      return chaos.wrapCache(cache);
-    },
-    before: () => chaos?.before ?? [],
-    routers: () => chaos?.routers ?? [],
-  });
-  if (!chaos) throw new Error('wrapCache was not called');
-  return Object.assign(t, { chaos });
+/** The service with fault injection switched on (or off) by its config, as in the lab. */
+export async function startChaosApp(opts: { enabled?: boolean } & Pick<TestAppOptions, 'cache'> = {}): Promise<TestApp> {
+  return startTestApp({ cache: opts.cache, env: { CHAOS_ENABLED: String(opts.enabled ?? true), CHAOS_TOKEN: TOKEN } });
 }
 
 /** One sample of the service's /metrics, as Prometheus would scrape it; undefined when absent. */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../helpers/wait';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
@@ -32,13 +32,8 @@ describe('spans of requests a fault was injected into', () => {
     const traceId = randomBytes(16).toString('hex');
     const res = await fetch(`${server.url}${path}`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
     await res.arrayBuffer();
-    const end = Date.now() + 10_000;
-    for (;;) {
-      const span = receiver.trace(traceId).find((s) => s.kind === SERVER_KIND);
-      if (span) return { status: res.status, span };
-      if (Date.now() > end) throw new Error(`no server span for ${path}`);
-      await sleep(50);
-    }
+    const span = await eventually(`the server span of ${path}`, () => receiver.trace(traceId).find((s) => s.kind === SERVER_KIND));
+    return { status: res.status, span };
   }
 
   before(async () => {
@@ -102,10 +97,7 @@ describe('spans of requests a fault was injected into', () => {
       (err: Error) => err.name === 'TimeoutError',
     );
     assert.ok(aborted, 'the client gave up first');
-    const end = Date.now() + 10_000;
-    let span: ReceivedSpan | undefined;
-    while (!(span = receiver.trace(traceId).find((s) => s.kind === SERVER_KIND)) && Date.now() < end) await sleep(50);
-    assert.ok(span, 'the server span ended when the client hung up');
+    const span = await eventually('the server span to end when the client hung up', () => receiver.trace(traceId).find((s) => s.kind === SERVER_KIND));
     assert.equal(span.name, 'GET /api/products/:id');
     assert.equal(span.attributes['http.route'], '/api/products/:id');
   });

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { recordOwnDeployment } from '../../src/dora';
 import type { TestApp } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { createTestDatabase, sql } from '../helpers/postgres';
 import { counts, dbUrl, startDoraApp } from './dora-app';
 
 interface DeploymentRow {
@@ -21,8 +21,8 @@ interface DeploymentRow {
   source: string;
 }
 
-function deploymentsOf(t: TestApp, service: string): Promise<DeploymentRow[]> {
-  return sql<DeploymentRow>(dbUrl(t), 'SELECT service, version, commit_sha, commit_time, deployed_at, source FROM dora_deployments WHERE service = $1 ORDER BY id', [service]);
+function deploymentsOf(target: TestApp | string, service: string): Promise<DeploymentRow[]> {
+  return sql<DeploymentRow>(typeof target === 'string' ? target : dbUrl(target), 'SELECT service, version, commit_sha, commit_time, deployed_at, source FROM dora_deployments WHERE service = $1 ORDER BY id', [service]);
 }
 
 describe('POST /api/dora/deployments', () => {
@@ -97,12 +97,12 @@ describe('the service records its own deployment at start', () => {
     DORA_RECORD_DEPLOYMENT: 'true',
   };
 
-  test('When two replicas of one version start on one database, then the version is recorded once', async () => {
-    const first = await startDoraApp({ env });
-    const second = await startDoraApp({ env, database: { url: dbUrl(first.t) } });
+  test('When two replicas of one version start on one database at once, then the version is recorded once', async () => {
+    const database = await createTestDatabase('dora');
+    const [first, second] = await Promise.all([0, 1].map(() => startDoraApp({ env, database: { url: database.url } })));
     try {
-      await Promise.all([first.dora.recordOwnDeployment(), second.dora.recordOwnDeployment()]);
-      const rows = await deploymentsOf(first.t, 'cloudmart-backend');
+      if (!first || !second) throw new Error('two replicas expected');
+      const rows = await deploymentsOf(database.url, 'cloudmart-backend');
       assert.equal(rows.length, 1);
       assert.equal(rows[0]?.version, '2.0.0-test');
       assert.equal(rows[0]?.commit_sha, env.GIT_COMMIT_SHA);
@@ -111,8 +111,8 @@ describe('the service records its own deployment at start', () => {
       const messages = [...first.t.logs.lines, ...second.t.logs.lines].map((l) => String(l.msg)).filter((m) => m.startsWith('DORA'));
       assert.deepEqual(messages.sort(), ['DORA: deployment recorded', 'DORA: this version is already recorded as a deployment']);
     } finally {
-      await second.t.close();
-      await first.t.close();
+      await Promise.all([first?.t.close(), second?.t.close()]);
+      await database.drop();
     }
   });
 

@@ -1,20 +1,12 @@
-import { doraModule, type DoraModule, type DoraModuleOptions } from '../../src/dora';
+import type { DoraModule, DoraModuleOptions } from '../../src/dora';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app';
 import { sql } from '../helpers/postgres';
 
-/** The real app with the DORA module mounted, as server.ts mounts it, on its own database. */
+/** The service on its own database, with the DORA module's clock and gauge caching from `opts`. */
 export async function startDoraApp(opts: DoraModuleOptions & Pick<TestAppOptions, 'env' | 'database'> = {}): Promise<{ t: TestApp; dora: DoraModule }> {
-  let dora: DoraModule | undefined;
-  const t = await startTestApp({
-    env: opts.env,
-    database: opts.database,
-    routers: (deps) => {
-      dora = doraModule(deps, opts);
-      return [dora.router];
-    },
-  });
-  if (!dora) throw new Error('the DORA module was not built');
-  return { t, dora };
+  const { env, database, ...dora } = opts;
+  const t = await startTestApp({ env, database, dora });
+  return { t, dora: t.dora };
 }
 
 export function dbUrl(t: TestApp): string {

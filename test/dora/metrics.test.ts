@@ -10,6 +10,7 @@ import request from 'supertest';
 import type { DoraModule } from '../../src/dora';
 import type { TestApp } from '../helpers/app';
 import { sql } from '../helpers/postgres';
+import { eventually } from '../helpers/wait';
 import { alertmanagerBody, dbUrl, startDoraApp, type AlertFixture } from './dora-app';
 
 const MIN = 60_000;
@@ -188,12 +189,10 @@ describe('DORA gauges when the database is slow or down', () => {
       await locker.end();
     }
     // The stuck refresh completes once the lock is gone; a later scrape shows the new deployment.
-    let fresh: number | undefined;
-    for (let i = 0; i < 20 && fresh !== 2; i++) {
-      fresh = sample((await request(t.app).get('/metrics').expect(200)).text, 'cloudmart_dora_deployments_in_window');
-      if (fresh !== 2) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(fresh, 2);
+    await eventually('a scrape to show the new deployment', async () => {
+      const fresh = sample((await request(t.app).get('/metrics').expect(200)).text, 'cloudmart_dora_deployments_in_window');
+      return fresh === 2 ? fresh : undefined;
+    }, { timeoutMs: 2000, intervalMs: 100 });
   });
 
   test('When the database is gone, then the scrape still answers with the last values and a warning is logged', async () => {

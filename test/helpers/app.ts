@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Express, RequestHandler, Router } from 'express';
-import { createApp } from '../../src/app';
-import type { Cache } from '../../src/cache/cache';
-import { loadConfig, type Config } from '../../src/config';
-import { openCache, openDatabase } from '../../src/dependencies';
-import type { Database } from '../../src/store/database';
-import { createLogger, type Logger } from '../../src/telemetry/logger';
-import { createMetrics, type Metrics } from '../../src/telemetry/metrics';
+import { loadConfig } from '../../src/config';
+import type { DoraModuleOptions } from '../../src/dora';
+import { createService, type Service } from '../../src/service';
+import { createLogger } from '../../src/telemetry/logger';
 import { LogCapture } from './log-capture';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from './postgres';
 
-export interface TestApp {
-  app: Express;
-  config: Config;
-  db: Database;
-  cache: Cache;
-  metrics: Metrics;
-  logger: Logger;
+export interface TestApp extends Service {
   logs: LogCapture;
   /** The test database (absent on embedded Postgres). */
   database?: TestDatabase;
-  close(): Promise<void>;
 }
 
 export interface TestAppOptions {
@@ -29,15 +18,14 @@ export interface TestAppOptions {
   /** 'redis' (default), 'memory', or a Redis URL (e.g. one nothing listens on). */
   cache?: 'redis' | 'memory' | { url: string };
   env?: Record<string, string>;
-  before?: (deps: { config: Config; db: Database; metrics: Metrics; logger: Logger; cache: Cache }) => RequestHandler[];
-  routers?: (deps: { config: Config; db: Database; metrics: Metrics; logger: Logger; cache: Cache }) => Router[];
-  /** Decorates the cache before the app is built, as server.ts lets fault injection do; runs before `before`. */
-  wrapCache?: (cache: Cache, deps: { config: Config; db: Database; metrics: Metrics; logger: Logger }) => Cache;
+  /** The DORA module's clock and gauge caching. */
+  dora?: DoraModuleOptions;
 }
 
 /**
- * The real app on real backends, built the way server.ts builds it, without
- * listening: supertest drives it. Each app gets its own database and Redis key prefix.
+ * The service as server.ts builds it (src/service.ts), on real backends, without
+ * listening: supertest drives it. Each app gets its own database and Redis key prefix;
+ * logs are captured instead of written.
  */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const database = opts.database === undefined || opts.database === 'postgres' ? await createTestDatabase() : undefined;
@@ -53,30 +41,23 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...opts.env,
   });
   const logs = new LogCapture();
-  const logger = createLogger({ level: config.logLevel, destination: logs });
-  const { db, embedded } = await openDatabase(config, logger);
-  const metrics = createMetrics();
-  const opened = openCache(config, logger);
-  const cache = opts.wrapCache ? opts.wrapCache(opened, { config, db, metrics, logger }) : opened;
+  const logger = createLogger({ level: config.logLevel, destination: logs, service: config.service.name, tuning: config.tuning });
   // Tests on the real Redis need it connected before their first step; an unreachable
   // Redis (the resilience tests) is the point of those tests and is not waited for.
   const realRedis = opts.cache === undefined || opts.cache === 'redis';
-  if (!(await opened.ready(realRedis ? 10_000 : 500)) && realRedis) throw new Error(`Redis at ${REDIS_URL} did not become ready`);
-  const deps = { config, db, metrics, logger, cache };
-  const { app } = createApp({ ...deps, before: opts.before?.(deps), routers: opts.routers?.(deps) });
-  return {
-    app,
-    config,
-    db,
-    cache,
-    metrics,
-    logger,
+  const service = await createService(config, { logger, dora: opts.dora, cacheReadyMs: realRedis ? 10_000 : 500 });
+  if (realRedis && !service.cache.connected()) {
+    await service.close();
+    await database?.drop();
+    throw new Error(`Redis at ${REDIS_URL} did not become ready`);
+  }
+  const closeService = service.close;
+  return Object.assign(service, {
     logs,
     database,
     async close() {
-      await Promise.allSettled([db.close(), cache.close()]);
-      await embedded?.stop();
+      await closeService();
       await database?.drop();
     },
-  };
+  });
 }

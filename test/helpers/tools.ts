@@ -12,6 +12,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'prometheus-alertmanager': 'prometheus-alertmanager',
   'prometheus-postgres-exporter': 'prometheus-postgres-exporter',
   'prometheus-redis-exporter': 'prometheus-redis-exporter',
+  wrk: 'wrk',
 };
 
 /** Absolute path of an executable on PATH, or null. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseArgs, UsageError } from '../../bench/lib/args';
+import { parseBenchArgs as parseArgs, UsageError } from '../../bench/lib/args';
 import type { LoadResult } from '../../bench/lib/load';
 import { evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
 
@@ -78,7 +78,7 @@ describe('the benchmark report', () => {
   });
 
   test('When no modes are given, then the diagnostic unsampled mode is left out; asked for, it runs with bare', () => {
-    assert.deepEqual(parseArgs([], true).modes, ['bare', 'metrics', 'metrics+logs', 'full', 'elastic']);
+    assert.deepEqual(parseArgs([], true).modes, ['bare', 'metrics', 'metrics+logs', 'full-stock', 'full', 'elastic']);
     assert.deepEqual(parseArgs(['--modes', 'metrics+logs,unsampled,full'], true).modes, ['bare', 'metrics+logs', 'unsampled', 'full']);
   });
 });

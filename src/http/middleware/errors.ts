@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../../domain/errors';
-import { recordSpanError } from '../../telemetry/trace-context';
+import { recordSpanError } from '../../telemetry/request-span';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

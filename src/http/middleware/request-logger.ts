@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { Logger } from '../../telemetry/logger';
-import type { TraceIds } from '../../telemetry/trace-context';
+import type { TraceIds } from '../../telemetry/request-span';
+import { lazyRequestLogger } from '../../tuning/request-log';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -10,49 +10,19 @@ declare module 'http' {
   interface IncomingMessage {
     /** The request id: the caller's X-Request-Id when it is sane, else a UUID. */
     id?: string;
-    /** A logger bound to this request's req_id (created on first use). */
+    /** A logger bound to this request's req_id. */
     log?: Logger;
   }
 }
 
-const kBase = Symbol('cloudmart.requestLogger.base');
-const kChild = Symbol('cloudmart.requestLogger.child');
-
-interface LoggedRequest extends IncomingMessage {
-  [kBase]?: Logger;
-  [kChild]?: Logger;
-}
-
-/**
- * req.log is created on first use, not per request: most requests never log anything
- * but their one request line, and a pino child per request (what pino-http did, twice,
- * serializing the whole request into one of them) was the largest allocation on the
- * hot path. An accessor on the prototype costs nothing until read; assigning req.log
- * still works.
- */
-if (!Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'log')) {
-  Object.defineProperty(IncomingMessage.prototype, 'log', {
-    configurable: true,
-    get(this: LoggedRequest): Logger | undefined {
-      const child = this[kChild];
-      if (child) return child;
-      const base = this[kBase];
-      if (!base) return undefined;
-      return (this[kChild] = base.child({ req_id: this.id }));
-    },
-    set(this: LoggedRequest, value: Logger) {
-      this[kChild] = value;
-    },
-  });
-}
-
 /** Gives the request its id (the caller's X-Request-Id when sane, else a UUID), echoes it, and binds req.log to it. */
-export function assignRequestId(req: Request, res: Response, logger: Logger): string {
+export function assignRequestId(req: Request, res: Response, logger: Logger, tuning: boolean): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
   req.id = id;
-  (req as LoggedRequest)[kBase] = logger;
+  if (tuning) lazyRequestLogger(req, logger);
+  else req.log = logger.child({ req_id: id });
   return id;
 }
 

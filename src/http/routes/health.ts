@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { noAnswerWithin, withTimeout } from '../../timeout';
 
 export interface DependencyCheck {
   name: string;
@@ -12,16 +13,6 @@ export interface HealthOptions {
   checks: DependencyCheck[];
   timeoutMs: number;
   isShuttingDown: () => boolean;
-}
-
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export function healthRoutes(opts: HealthOptions): Router {
@@ -43,7 +34,7 @@ export function healthRoutes(opts: HealthOptions): Router {
       opts.checks.map(async (c) => {
         const started = performance.now();
         try {
-          await withTimeout(c.check(), opts.timeoutMs);
+          await withTimeout(c.check(), opts.timeoutMs, noAnswerWithin(opts.timeoutMs));
           return { name: c.name, required: c.required, status: 'up' as const, latencyMs: Math.round(performance.now() - started) };
         } catch (err) {
           return { name: c.name, required: c.required, status: 'down' as const, error: (err as Error).message.slice(0, 200) };

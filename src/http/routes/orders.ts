@@ -1,19 +1,20 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { OrderService } from '../../domain/orders';
 import { idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
-import { annotateSpan } from '../../telemetry/trace-context';
+import { annotateSpan } from '../../telemetry/request-span';
 import { requireJson } from '../middleware/errors';
 import { parseInput } from '../validate';
 
 export const BODY_LIMIT = '100kb';
 
-export function orderRoutes(orders: OrderService, events: DomainEvents): Router {
+/** `hooks` run ahead of each handler, once Express has matched the route. */
+export function orderRoutes(orders: OrderService, events: DomainEvents, hooks: RequestHandler[] = []): Router {
   const router = Router();
   // Parsed inside the route, so even a malformed body is counted under its route template.
   const json = [requireJson, express.json({ limit: BODY_LIMIT, strict: true })];
 
-  router.post('/api/orders', ...json, async (req, res) => {
+  router.post('/api/orders', ...hooks, ...json, async (req, res) => {
     let body: OrderRequest;
     let key: string | undefined;
     try {
@@ -33,16 +34,16 @@ export function orderRoutes(orders: OrderService, events: DomainEvents): Router 
     res.status(201).location(`/api/orders/${order.id}`).json(order);
   });
 
-  router.get('/api/orders', async (req, res) => {
+  router.get('/api/orders', ...hooks, async (req, res) => {
     const q = parseInput(orderListQuery, req.query, 'query');
     res.json(await orders.list(q.limit ?? 20, q.offset ?? 0));
   });
 
-  router.get('/api/orders/:id', async (req, res) => {
+  router.get('/api/orders/:id', ...hooks, async (req, res) => {
     res.json(await orders.get(parseInput(idParam, req.params.id, 'params')));
   });
 
-  router.post('/api/orders/:id/cancel', async (req, res) => {
+  router.post('/api/orders/:id/cancel', ...hooks, async (req, res) => {
     const id = parseInput(idParam, req.params.id, 'params');
     annotateSpan({ 'cloudmart.order.id': id });
     res.json(await orders.cancel(id));

@@ -1,6 +1,6 @@
 import { context, isSpanContextValid, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
-import { elasticAgent } from './agent-state';
+import { elasticAgent } from './active-tracer';
 
 /**
  * The request's server span (the http instrumentation keeps it in the context's RPC

@@ -11,24 +11,14 @@ interface Prototype {
 }
 
 /**
- * The SDK's AsyncLocalStorage context manager, with one cheaper way to bind the
- * request and the response of an HTTP server to the request's context.
- *
- * Why: the http instrumentation binds both, for every request. The stock manager binds an
- * emitter by replacing its eight listener methods (addListener, on, once, the two prepends,
- * removeListener, off, removeAllListeners) with per-instance closures and giving it a patch
- * map, and wraps each listener added later in another closure (with an
- * Object.defineProperty per listener). That is 16 closures and 18 new own properties per
- * request, on objects whose shape Node's HTTP internals read on every write; in the bench's
- * CPU profiles it was the largest single cost of tracing a request that records nothing
- * (`OTEL_TRACES_SAMPLER=always_off`).
- *
- * Here the context is one property on the message, and IncomingMessage's and
- * ServerResponse's emit run the listeners in it. Listeners see the same context as with
- * the stock binding: the request body's 'data'/'end' listeners (which is how Express
- * continues after a body parser) and the response's 'finish'/'close' listeners (where the
- * instrumentation reads the route and ends the span) run in the request's context, not in
- * the connection's. Other emitters are bound as before.
+ * The SDK's AsyncLocalStorageContextManager, with a cheaper way to bind an HTTP request
+ * and response to the request's context. The stock bind replaces eight listener methods
+ * per emitter with closures and wraps every later listener (16 closures and 18 own
+ * properties per request, the largest cost of tracing a request that records nothing:
+ * docs/benchmark.md). Here the context is one property on the message, and the
+ * prototypes' emit runs listeners in it, so 'data'/'end' on the request and
+ * 'finish'/'close' on the response see the request's context, as with the stock binding.
+ * Other emitters are bound the stock way.
  */
 export class HttpMessageContextManager extends AsyncLocalStorageContextManager {
   private restore: (() => void) | undefined;

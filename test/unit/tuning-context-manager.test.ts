@@ -4,7 +4,7 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
-import { HttpMessageContextManager } from '../../src/telemetry/context-manager';
+import { HttpMessageContextManager } from '../../src/tuning/context-manager';
 
 const KEY = createContextKey('test.request');
 
