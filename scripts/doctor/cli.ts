@@ -51,11 +51,20 @@ export async function main(argv: string[], env: Record<string, string | undefine
 }
 
 if (require.main === module) {
+  let finished = false;
+  // Should a request ever hang with nothing holding the event loop open, node would exit 0 without a word.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stdout.write('doctor: a check ended without an answer; treat the stack as not ready\n');
+    process.exitCode = 1;
+  });
   main(process.argv.slice(2), process.env, process.stdout, process.stderr).then(
     (code) => {
+      finished = true;
       process.exitCode = code;
     },
     (err: unknown) => {
+      finished = true;
       // A bug in the doctor itself: still one line, never a stack trace.
       process.stderr.write(`doctor failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;

@@ -34,14 +34,19 @@ function reasonOf(err: unknown, url: string, timeoutMs: number): string {
 
 /** GET with a bounded wait; never throws. */
 export async function httpGet(url: string, opts: GetOptions): Promise<HttpResult> {
-  const signal = AbortSignal.timeout(opts.timeoutMs);
+  // A referenced timer, not AbortSignal.timeout(): when a peer hangs up mid-request, undici can
+  // leave the fetch pending with nothing else keeping the process alive, and it would exit 0 silently.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), opts.timeoutMs);
   try {
-    const res = await fetch(url, { headers: { accept: 'application/json', ...opts.headers }, signal, redirect: 'manual' });
+    const res = await fetch(url, { headers: { accept: 'application/json', ...opts.headers }, signal: controller.signal, redirect: 'manual' });
     // The body is read under the same deadline: a server that sends headers and then stalls is unreachable too.
     const text = await res.text();
     return { kind: 'answer', status: res.status, text };
   } catch (err) {
     return { kind: 'unreachable', reason: reasonOf(err, url, opts.timeoutMs) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
