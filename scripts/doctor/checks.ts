@@ -139,7 +139,10 @@ export function expectedAlertNames(root = REPO_ROOT): string[] {
 function countBy(items: string[]): string {
   const counts = new Map<string, number>();
   for (const i of items) counts.set(i, (counts.get(i) ?? 0) + 1);
-  return [...counts].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => (n > 1 ? `${k} ×${n}` : k))
+    .join(', ');
 }
 
 async function checkTargets(o: DoctorOptions, base: string): Promise<CheckLine> {
@@ -152,7 +155,9 @@ async function checkTargets(o: DoctorOptions, base: string): Promise<CheckLine> 
   if (targets.length === 0) return miss('prometheus', 'targets', 'no scrape targets configured', `${COMPOSE} up -d --force-recreate prometheus (its config is docker/prometheus/prometheus.yml)`);
   const bad = targets.filter((t) => t.health !== 'up');
   if (bad.length === 0) return ok('prometheus', 'targets', `${targets.length} targets up (${countBy(targets.map((t) => t.scrapePool))})`);
-  const described = bad.map((t) => `${t.scrapePool} ${t.labels.instance ?? t.scrapeUrl} ${t.health}${t.lastError ? ` (${excerpt(t.lastError, 90)})` : ''}`);
+  // The scrape URL is already named; what follows it ("connect: connection refused") is the reason.
+  const reason = (e: string) => excerpt(e.replace(/^Get "[^"]*": /, ''), 120);
+  const described = bad.map((t) => `${t.scrapePool} ${t.labels.instance ?? t.scrapeUrl} ${t.health}${t.lastError ? ` (${reason(t.lastError)})` : ''}`);
   const fixes = new Set<string>();
   for (const t of bad) {
     const known = JOB_SERVICE[t.scrapePool];
