@@ -174,7 +174,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
     }, { timeoutMs: 20_000, intervalMs: 250 });
 
     const run = await runDoctor([...urls, '--skip', 'loki,grafana,elastic']);
-    for (const l of run.stdout.trimEnd().split("\n")) t.diagnostic(l);
+    for (const l of run.stdout.trimEnd().split('\n')) t.diagnostic(l);
     assert.equal(assertNoStackTrace(run), undefined);
     assert.equal(run.code, 0, run.stdout);
     const expectOk = (component: string, check: string, re: RegExp) => {
