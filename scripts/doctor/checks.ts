@@ -298,7 +298,10 @@ export async function checkAlertmanager(o: DoctorOptions): Promise<CheckLine[]> 
   }
   const active = groups.filter((g) => g.alerts.length > 0);
   const summary = active.length
-    ? `${active.length} alert group(s): ${active.map((g) => `${Object.values(g.labels).join('/') || '(no labels)'} → ${g.receiver.name} (${g.alerts.length})`).join('; ')}`
+    ? `${active.length} alert group(s): ${active
+        .map((g) => `${Object.values(g.labels).join('/') || '(no labels)'} → ${g.receiver.name} (${g.alerts.length})`)
+        .sort()
+        .join('; ')}`
     : 'no alerts right now';
   lines.push(ok('alertmanager', 'receivers and groups', `receivers ${[...names].sort().join(', ')}; ${summary}`));
   return lines;

@@ -193,6 +193,28 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
     assert.match(run.stdout, /All 8 checks ok/);
   });
 
+  test('alerts in Alertmanager: each group with the receiver the routing tree chose', async (t) => {
+    if (missing || !alertmanager) return t.skip(missing);
+    // Posted the way Prometheus posts (API v2), so the routing in docker/alertmanager/alertmanager.yml decides.
+    const res = await fetch(`${alertmanager.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'DoctorProbe', service: 'cloudmart', severity: 'warning' }, annotations: { summary: 'doctor test' } }]),
+    });
+    assert.equal(res.status, 200);
+    const am = alertmanager;
+    await eventually('the alert grouped', async () => {
+      const groups = (await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as { alerts: unknown[] }[];
+      return groups.filter((g) => g.alerts.length > 0).length === 2 ? true : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 200 });
+    const run = await runDoctor([...urls, '--only', 'alertmanager']);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(
+      lineOf(run.stdout, 'alertmanager', 'receivers and groups')?.text,
+      'receivers critical, default, dora, warning; 2 alert group(s): DoctorProbe/cloudmart → dora (1); DoctorProbe/cloudmart → warning (1)',
+    );
+  });
+
   test('an exporter that went away: the target is named, with the profile that starts it', async (t) => {
     if (missing || !redisExporter || !prometheus) return t.skip(missing);
     await redisExporter.stop();
