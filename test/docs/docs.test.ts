@@ -317,6 +317,37 @@ test('every service:port inside the Compose network that the docs name is one th
   assert.deepEqual(bad, []);
 });
 
+// ------------------------------------------------------------ service routes
+
+/** The service's route templates: every '/api…', '/health…' or '/metrics' string in src/, as a pattern. */
+function serviceRoutes(): RegExp[] {
+  const templates = new Set<string>();
+  for (const f of walkFiles(path.join(repoRoot, 'src'), (x) => x.endsWith('.ts'))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/['"`](\/(?:api|health|metrics)[\w/:-]*)['"`]/g)) if (m[1]) templates.add(m[1]);
+  }
+  return [...templates].map((t) => new RegExp(`^${t.replace(/:\w+/g, '[^/]+')}/?$`));
+}
+
+test('every path the docs request from the service is one of its routes', () => {
+  const routes = serviceRoutes();
+  let seen = 0;
+  const bad = failures((d) => {
+    const paths = codeOf(d).flatMap((code) => [
+      ...[...code.matchAll(/\b(?:localhost|127\.0\.0\.1|backend):3000(\/[^\s'"`?)|]*)/g)].map((m) => m[1] ?? ''),
+      ...[...code.matchAll(/\b(?:GET|POST|PUT|DELETE|PATCH) (\/(?:api|health|metrics)[^\s'"`?)|]*)/g)].map((m) => m[1] ?? ''),
+    ]);
+    return paths
+      .map((p) => p.replace(/[.,;:]+$/, '').replace(/<[^>]+>/g, 'x'))
+      .filter((p) => p !== '' && p !== '/')
+      .filter((p) => {
+        seen++;
+        return !routes.some((r) => r.test(p));
+      });
+  });
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 20, `only ${seen} service paths found`);
+});
+
 // ----------------------------------------------------------------- compose
 
 const profiles = new Set(services.flatMap((s) => (s.svc.profiles ?? []) as string[]));
