@@ -1,0 +1,410 @@
+/**
+ * The docs name only things that exist. README.md and docs/*.md are read the way a
+ * student reads them: every npm script, repo file, environment variable, host port,
+ * Compose service, profile and relative link they mention is checked against
+ * package.json, the tree, the code and the compose files; the options given to
+ * `npm run load` and `npm run doctor` are parsed by those tools' own parsers.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { parseLoadArgs } from '../../load/args';
+import { DOCTOR_ENV, ENDPOINTS, parseDoctorArgs } from '../../scripts/doctor/options';
+import { composeFiles, composeServices, publishedPorts, repoRoot } from '../helpers/stack';
+
+// ------------------------------------------------------------ the documents
+
+const DOCS = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+interface Doc {
+  file: string;
+  text: string;
+  /** Fenced blocks, language and body; mermaid diagrams are pictures, not commands. */
+  blocks: { lang: string; body: string }[];
+  inline: string[];
+  /** The text outside code. */
+  prose: string;
+}
+
+function readDoc(file: string): Doc {
+  const text = readFileSync(path.join(repoRoot, file), 'utf8');
+  const blocks: Doc['blocks'] = [];
+  const withoutBlocks = text.replace(/^(```+|~~~+)([\w-]*)[^\n]*\n([\s\S]*?)^\1[ \t]*$/gm, (_m, _fence: string, lang: string, body: string) => {
+    blocks.push({ lang, body });
+    return '\n';
+  });
+  const inline: string[] = [];
+  const prose = withoutBlocks.replace(/(`+)([^`][\s\S]*?)\1/g, (_m, _ticks: string, body: string) => {
+    inline.push(body.trim());
+    return ' ';
+  });
+  return { file, text, blocks: blocks.filter((b) => b.lang !== 'mermaid'), inline, prose };
+}
+
+const docs = DOCS.map(readDoc);
+/** Every piece of code a doc shows: fenced lines and inline spans. */
+const codeOf = (d: Doc) => [...d.blocks.map((b) => b.body), ...d.inline];
+
+/** Shell lines of fenced blocks and inline spans, backslash continuations joined. */
+function shellLines(d: Doc): string[] {
+  return codeOf(d)
+    .join('\n')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n');
+}
+
+function failures(check: (d: Doc) => string[]): string[] {
+  return docs.flatMap((d) => check(d).map((f) => `${d.file}: ${f}`));
+}
+
+// ------------------------------------------------------------ npm scripts
+
+const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+test('every `npm run <script>` names a script of package.json', () => {
+  const bad = failures((d) =>
+    [...codeOf(d).join('\n').matchAll(/\bnpm run(?:-script)? ([\w:.-]+)/g)].map((m) => m[1] ?? '').filter((s) => !(s in pkg.scripts)).map((s) => `npm run ${s}`),
+  );
+  assert.deepEqual(bad, []);
+});
+
+/** Words of a shell command after `marker --`, up to a comment or the next command. */
+function argsAfter(line: string, marker: string): string[] | undefined {
+  const at = line.indexOf(marker);
+  if (at < 0) return undefined;
+  const rest = line.slice(at + marker.length).split(/\s(?:#|&&|\|\|?|;)\s?|\s+#/)[0] ?? '';
+  const words = rest.trim().split(/\s+/).filter(Boolean);
+  if (words[0] !== '--') return undefined;
+  return words.slice(1).map((w) => w.replace(/^(['"])(.*)\1$/, '$2'));
+}
+
+test('the options shown for npm run load and npm run doctor are accepted by their parsers', () => {
+  let seen = 0;
+  const bad = failures((d) =>
+    shellLines(d).flatMap((line) => {
+      const out: string[] = [];
+      const load = argsAfter(line, 'npm run load');
+      if (load && !load.includes('--help')) {
+        seen++;
+        try {
+          parseLoadArgs(load, {});
+        } catch (err) {
+          out.push(`npm run load -- ${load.join(' ')}: ${(err as Error).message}`);
+        }
+      }
+      const doctor = argsAfter(line, 'npm run doctor');
+      if (doctor) {
+        seen++;
+        try {
+          parseDoctorArgs(doctor, {});
+        } catch (err) {
+          out.push(`npm run doctor -- ${doctor.join(' ')}: ${(err as Error).message}`);
+        }
+      }
+      return out;
+    }),
+  );
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 10, `only ${seen} npm run load/doctor commands found: is the parser still finding them?`);
+});
+
+// -------------------------------------------------------------- repo files
+
+const TOP = ['compose', 'docker', 'src', 'test', 'load', 'scripts', 'docs', 'bench', 'migrations', 'tools', '.ci', 'dist'];
+const ROOT_FILES = ['README.md', 'Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'eslint.config.mjs'];
+/** Created by the student or by a tool, never committed. */
+const CREATED_AT_RUN_TIME = [
+  'compose/.env', // copied from compose/.env.example by the student
+  'bench/results/latest.json', // written by npm run bench
+];
+
+function globExists(rel: string): boolean {
+  const parts = rel.replace(/\/$/, '').split('/');
+  const walk = (dir: string, i: number): boolean => {
+    if (i === parts.length) return true;
+    const part = parts[i] ?? '';
+    if (!part.includes('*')) return existsSync(path.join(dir, part)) && walk(path.join(dir, part), i + 1);
+    const re = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return false;
+    }
+    return entries.some((e) => re.test(e) && walk(path.join(dir, e), i + 1));
+  };
+  return walk(repoRoot, 0);
+}
+
+function fileExists(rel: string): boolean {
+  if (CREATED_AT_RUN_TIME.includes(rel)) return true;
+  // dist/ is the build of src/: dist/x/y.js exists once src/x/y.ts does.
+  if (rel.startsWith('dist/')) {
+    const src = rel.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+    return rel === 'dist/' || globExists(src);
+  }
+  return globExists(rel);
+}
+
+test('every repo path in code names a file or directory that exists', () => {
+  const pathRe = new RegExp(`(?:^|[\\s'"(=\`])(?:\\./)?((?:${TOP.map((t) => t.replace('.', '\\.')).join('|')})/[\\w./*@-]*|${ROOT_FILES.map((f) => f.replace('.', '\\.')).join('|')})`, 'g');
+  let seen = 0;
+  const bad = failures((d) =>
+    codeOf(d).flatMap((code) =>
+      [...code.matchAll(pathRe)]
+        .map((m) => (m[1] ?? '').replace(/[.,:;]+$/, ''))
+        .filter((p) => {
+          seen++;
+          return !fileExists(p);
+        }),
+    ),
+  );
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 40, `only ${seen} paths found`);
+});
+
+test('every relative link points at a file that exists', () => {
+  const bad = failures((d) =>
+    [...d.prose.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1] ?? '')
+      .filter((href) => !/^[a-z]+:/i.test(href) && !href.startsWith('#'))
+      .filter((href) => !existsSync(path.join(repoRoot, path.dirname(d.file), href.split('#')[0] ?? ''))),
+  );
+  assert.deepEqual(bad, []);
+});
+
+// ------------------------------------------------------- environment variables
+
+function walkFiles(dir: string, keep: (f: string) => boolean, out: string[] = []): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) walkFiles(p, keep, out);
+    else if (keep(p)) out.push(p);
+  }
+  return out;
+}
+
+/** Variables the project itself reads or sets: its code, its compose files, its env example, its image. */
+function projectVariables(): Set<string> {
+  const names = new Set<string>([...Object.values(ENDPOINTS).map((e) => e.env), ...DOCTOR_ENV]);
+  const add = (re: RegExp, text: string) => {
+    for (const m of text.matchAll(re)) if (m[1]) names.add(m[1]);
+  };
+  const code = ['src', 'load', 'scripts', 'bench', 'test/helpers'].flatMap((d) => walkFiles(path.join(repoRoot, d), (f) => /\.(ts|js|cjs)$/.test(f)));
+  for (const f of code) {
+    const text = readFileSync(f, 'utf8');
+    add(/\benv\.([A-Z][A-Z0-9_]+)/g, text);
+    add(/\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g, text);
+  }
+  // The config schema: one key per variable.
+  add(/^\s+([A-Z][A-Z0-9_]+):/gm, readFileSync(path.join(repoRoot, 'src', 'config.ts'), 'utf8'));
+  for (const { doc, file } of composeFiles()) {
+    add(/\$\{([A-Z][A-Z0-9_]*)/g, readFileSync(path.join(repoRoot, file), 'utf8'));
+    for (const svc of Object.values<{ environment?: Record<string, unknown> | string[] }>(doc.services ?? {})) {
+      const env = svc.environment ?? {};
+      for (const k of Array.isArray(env) ? env.map((e) => e.split('=')[0] ?? '') : Object.keys(env)) names.add(k);
+    }
+  }
+  add(/^#?\s*([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8'));
+  add(/^(?:ARG|ENV)\s+([A-Z][A-Z0-9_]+)/gm, readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  for (const f of walkFiles(path.join(repoRoot, 'scripts'), (x) => x.endsWith('.sh'))) add(/\$\{?([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
+  return names;
+}
+
+/** OTEL_* and ELASTIC_APM_* variables are read by the installed SDK and agent, so they must appear in their code. */
+function sdkVariables(): Set<string> {
+  const names = new Set<string>();
+  const dirs = [
+    ...readdirSync(path.join(repoRoot, 'node_modules', '@opentelemetry')).map((p) => path.join(repoRoot, 'node_modules', '@opentelemetry', p, 'build', 'src')),
+    path.join(repoRoot, 'node_modules', 'elastic-apm-node', 'lib'),
+  ];
+  for (const dir of dirs) {
+    for (const f of walkFiles(dir, (x) => x.endsWith('.js'))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/\b((?:OTEL|ELASTIC_APM)_[A-Z0-9_]+)/g)) if (m[1]) names.add(m[1]);
+    }
+  }
+  return names;
+}
+
+/** Uppercase identifiers and string constants of src/ (error codes and the like). */
+function sourceConstants(): Set<string> {
+  const names = new Set<string>();
+  for (const f of walkFiles(path.join(repoRoot, 'src'), (x) => x.endsWith('.ts'))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b/g)) if (m[1]) names.add(m[1]);
+  }
+  return names;
+}
+
+const SYSTEM = new Set(['PATH', 'HOME', 'CI', 'NODE_OPTIONS']);
+
+test('every environment variable the docs set, expand or name exists in the code, compose files or SDKs', () => {
+  const project = projectVariables();
+  const sdk = sdkVariables();
+  const constants = sourceConstants();
+  const isVariable = (n: string) => project.has(n) || sdk.has(n) || SYSTEM.has(n);
+  let seen = 0;
+  const bad = failures((d) => {
+    const out = new Set<string>();
+    for (const code of codeOf(d)) {
+      // Assigned (NAME=value) or expanded ($NAME, ${NAME}): certainly a variable.
+      for (const m of code.matchAll(/(?<![\w-])([A-Z][A-Z0-9_]{2,})=|\$\{?([A-Z][A-Z0-9_]{2,})/g)) {
+        const n = m[1] ?? m[2] ?? '';
+        seen++;
+        if (!isVariable(n)) out.add(n);
+      }
+    }
+    // A bare NAME_WITH_UNDERSCORES in inline code: a variable, or a constant of the code (an error code).
+    for (const span of d.inline) {
+      if (!/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(span)) continue;
+      seen++;
+      if (!isVariable(span) && !constants.has(span)) out.add(span);
+    }
+    return [...out];
+  });
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 15, `only ${seen} variables found`);
+});
+
+// ------------------------------------------------------------------- ports
+
+const services = composeServices();
+const publishedHostPorts = new Set(services.flatMap((s) => publishedPorts(s.svc).map((p) => p.published.replace(/^\$\{[^:}]+:-(\d+)\}$/, '$1'))));
+
+/** service:port pairs the stack really uses: published targets and every `name:port` in compose/ and docker/. */
+function serviceAddresses(): Set<string> {
+  const names = new Set(services.map((s) => s.name));
+  const out = new Set<string>();
+  for (const s of services) for (const p of publishedPorts(s.svc)) out.add(`${s.name}:${p.target}`);
+  const files = [...composeFiles().map((f) => path.join(repoRoot, f.file)), ...walkFiles(path.join(repoRoot, 'docker'), (f) => /\.(ya?ml|alloy)$/.test(f))];
+  for (const f of files) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/\b([a-z][\w-]*):(\d{2,5})\b/g)) if (names.has(m[1] ?? '')) out.add(`${m[1]}:${m[2]}`);
+  }
+  return out;
+}
+
+test('every host port the docs name is published by a Compose service', () => {
+  let seen = 0;
+  const bad = failures((d) => {
+    const ports = [
+      ...[...d.text.matchAll(/\b(?:localhost|127\.0\.0\.1):(\d{2,5})\b/g)].map((m) => m[1] ?? ''),
+      ...[...d.prose.matchAll(/(?:^|[\s(|/])(?<!\d):(\d{4,5})\b/gm)].map((m) => m[1] ?? ''),
+      ...d.inline.filter((s) => /^:\d{2,5}$/.test(s)).map((s) => s.slice(1)),
+    ];
+    seen += ports.length;
+    return [...new Set(ports.filter((p) => !publishedHostPorts.has(p)))].map((p) => `port ${p}`);
+  });
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 30, `only ${seen} ports found`);
+});
+
+test('every service:port inside the Compose network that the docs name is one the stack uses', () => {
+  const known = serviceAddresses();
+  const names = new Set(services.map((s) => s.name));
+  const bad = failures((d) =>
+    [...d.text.matchAll(/(?<![\w.-])([a-z][\w-]*):(\d{2,5})\b/g)]
+      .filter((m) => names.has(m[1] ?? ''))
+      .map((m) => `${m[1]}:${m[2]}`)
+      .filter((a) => !known.has(a)),
+  );
+  assert.deepEqual(bad, []);
+});
+
+// ------------------------------------------------------------ service routes
+
+/** The service's route templates: every '/api…', '/health…' or '/metrics' string in src/, as a pattern. */
+function serviceRoutes(): RegExp[] {
+  const templates = new Set<string>();
+  for (const f of walkFiles(path.join(repoRoot, 'src'), (x) => x.endsWith('.ts'))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/['"`](\/(?:api|health|metrics)[\w/:-]*)['"`]/g)) if (m[1]) templates.add(m[1]);
+  }
+  return [...templates].map((t) => new RegExp(`^${t.replace(/:\w+/g, '[^/]+')}/?$`));
+}
+
+test('every path the docs request from the service is one of its routes', () => {
+  const routes = serviceRoutes();
+  let seen = 0;
+  const bad = failures((d) => {
+    const paths = codeOf(d).flatMap((code) => [
+      ...[...code.matchAll(/\b(?:localhost|127\.0\.0\.1|backend):3000(\/[^\s'"`?)|]*)/g)].map((m) => m[1] ?? ''),
+      ...[...code.matchAll(/\b(?:GET|POST|PUT|DELETE|PATCH) (\/(?:api|health|metrics)[^\s'"`?)|]*)/g)].map((m) => m[1] ?? ''),
+    ]);
+    return paths
+      .map((p) => p.replace(/[.,;:]+$/, '').replace(/<[^>]+>/g, 'x'))
+      .filter((p) => p !== '' && p !== '/')
+      .filter((p) => {
+        seen++;
+        return !routes.some((r) => r.test(p));
+      });
+  });
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 20, `only ${seen} service paths found`);
+});
+
+// ----------------------------------------------------------------- compose
+
+const profiles = new Set(services.flatMap((s) => (s.svc.profiles ?? []) as string[]));
+const serviceNames = new Set(services.map((s) => s.name));
+const VALUE_OPTIONS = new Set(['-f', '--file', '--profile', '-p', '--project-name', '--env-file', '--tail', '-e', '--entrypoint', '-u', '--user', '-w', '--workdir', '--scale', '-t', '--timeout']);
+
+test('every docker compose command names compose files, profiles and services that exist', () => {
+  let seen = 0;
+  const bad = failures((d) =>
+    shellLines(d).flatMap((line) => {
+      const out: string[] = [];
+      for (const m of line.matchAll(/docker compose ([^|;&#]*)/g)) {
+        const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
+        if (words.some((w) => /[<>…]|\.\.\./.test(w))) continue;
+        seen++;
+        let sub: string | undefined;
+        for (let i = 0; i < words.length; i++) {
+          const w = words[i] ?? '';
+          if (VALUE_OPTIONS.has(w)) {
+            const v = words[++i] ?? '';
+            if ((w === '-f' || w === '--file') && !existsSync(path.join(repoRoot, v))) out.push(`compose file ${v}`);
+            if (w === '--profile' && !profiles.has(v)) out.push(`profile ${v}`);
+            continue;
+          }
+          if (w.startsWith('-')) continue;
+          if (!sub) {
+            sub = w;
+            continue;
+          }
+          // After `run`, the first word is the service and the rest is its command.
+          if (!serviceNames.has(w)) out.push(`service ${w} (in: docker compose ${words.join(' ')})`);
+          if (sub === 'run' || sub === 'exec') break;
+        }
+      }
+      return out;
+    }),
+  );
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 20, `only ${seen} docker compose commands found`);
+});
+
+test('the Korean lab has the same commands as the English one', () => {
+  const commands = (file: string) =>
+    new Set(
+      shellLines(readDoc(file))
+        .map((l) => l.trim())
+        .filter((l) => /^(npm|docker|curl|cp|export) /.test(l)),
+    );
+  const en = commands('docs/lab.md');
+  const ko = commands('docs/lab.ko.md');
+  assert.deepEqual([...en].filter((c) => !ko.has(c)), [], 'in lab.md only');
+  assert.deepEqual([...ko].filter((c) => !en.has(c)), [], 'in lab.ko.md only');
+  assert.ok(en.size >= 20);
+});
+
+test('the Prometheus scrape jobs the doctor knows are the ones prometheus.yml defines', () => {
+  const jobs = (parseYaml(readFileSync(path.join(repoRoot, 'docker', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
+  const doctor = readFileSync(path.join(repoRoot, 'scripts', 'doctor', 'checks.ts'), 'utf8');
+  for (const job of jobs) assert.match(doctor, new RegExp(`['\\s]${job}'?: \\{ service: '`), `the doctor names the Compose service behind job ${job}`);
+});
