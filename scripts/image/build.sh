@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the backend image from the repo's Dockerfile with podman, on the local base image
+# (scripts/image/base.sh) since none can be pulled. Podman's layer cache makes a rebuild of an
+# unchanged tree take seconds. Docker format, because the OCI format drops HEALTHCHECK.
+# Usage: scripts/image/build.sh [extra podman build args]   Prints the image tag
+# (BACKEND_IMAGE, default localhost/cloudmart/backend:test); the build log goes to stderr.
+set -euo pipefail
+# shellcheck source=env.sh
+. "$(dirname "$0")/env.sh"
+base=$(bash "$(dirname "$0")/base.sh")
+cd "$image_root"
+
+args=(--build-arg "NODE_IMAGE=$base" --build-arg "SERVICE_VERSION=$(node -p "require('./package.json').version")")
+if sha=$(git rev-parse HEAD 2>/dev/null); then
+  args+=(--build-arg "GIT_COMMIT_SHA=$sha" --build-arg "GIT_COMMIT_TIME=$(git show -s --format=%cI HEAD)")
+fi
+start=$SECONDS
+podman build --format docker --network host --layers "${args[@]}" "$@" -t "$backend_tag" -f Dockerfile . >&2
+size=$(podman image inspect --format '{{.Size}}' "$backend_tag")
+echo "built $backend_tag ($((size / 1000000)) MB) in $((SECONDS - start)) s" >&2
+echo "$backend_tag"
