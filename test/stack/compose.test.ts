@@ -192,7 +192,12 @@ test('Dockerfile: multi-stage, production deps only, non-root, healthcheck, exec
   assert.match(df, /npm ci --omit=dev/);
   assert.match(df, /npm run build/);
   assert.match(df, /^USER node$/m);
-  assert.match(df, /^HEALTHCHECK .*\n?.*http:\/\/127\.0\.0\.1:3000\/health/m);
+  // The probe follows PORT (test/image/run.test.ts runs it with PORT≠3000); Compose's copy is the same command.
+  const probe = /^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(df)?.[1];
+  assert.ok(probe, 'exec-form HEALTHCHECK CMD');
+  assert.match(probe, /process\.env\.PORT/);
+  assert.doesNotMatch(probe, /:3000\//);
+  assert.deepEqual(bySvc('backend').svc.healthcheck.test, ['CMD', ...(JSON.parse(probe) as string[])]);
   for (const arg of ['SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) {
     assert.match(df, new RegExp(`^ARG ${arg}`, 'm'));
     assert.match(df, new RegExp(`${arg}=\\$\\{${arg}\\}`));
