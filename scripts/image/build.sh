@@ -15,7 +15,13 @@ if sha=$(git rev-parse HEAD 2>/dev/null); then
   args+=(--build-arg "GIT_COMMIT_SHA=$sha" --build-arg "GIT_COMMIT_TIME=$(git show -s --format=%cI HEAD)")
 fi
 start=$SECONDS
+previous=$(podman image inspect --format '{{.Id}}' "$backend_tag" 2>/dev/null || true)
 podman build --format docker --network host --layers "${args[@]}" "$@" -t "$backend_tag" -f Dockerfile . >&2
+# Each commit makes a new runtime stage; drop the one this tag no longer names so a CI
+# machine that keeps its store does not grow by an image per run (shared layers stay).
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$backend_tag")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(podman image inspect --format '{{.Size}}' "$backend_tag")
 echo "built $backend_tag ($((size / 1000000)) MB) in $((SECONDS - start)) s" >&2
 echo "$backend_tag"
