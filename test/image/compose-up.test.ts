@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { compose, requireCompose } from '../helpers/compose';
-import { buildBackendImage, podman, podmanEnv, podmanOk, requirePodman } from '../helpers/podman';
+import { ensureBaseImage, podman, podmanEnv, podmanOk, requirePodman } from '../helpers/podman';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
 import { freePort } from '../helpers/server-process';
 import { eventually } from '../helpers/wait';
@@ -39,9 +39,8 @@ test('docker compose build backend, up, healthy, serving, and stop exits 0: thro
   if (!requirePodman(t)) return;
   const bin = requireCompose(t);
   if (!bin) return;
-  // The local base and a warm layer cache; Compose then builds from the same Dockerfile.
-  buildBackendImage();
-  const base = (await podmanOk(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/cloudmart-node'])).trim().split('\n')[0] ?? '';
+  // Compose builds from the Dockerfile on the local base (the layer cache of scripts/image/build.sh applies).
+  const base = ensureBaseImage();
   assert.match(base, /^localhost\/cloudmart-node:/);
 
   service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { env: podmanEnv(), stdio: 'ignore' });
