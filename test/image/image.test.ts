@@ -58,7 +58,7 @@ describe('the backend image', () => {
   });
 
   test('holds the built service and production dependencies only: no sources, tests, .git, .env or dev-only packages', async (t) => {
-    if (skipped) return t.skip('podman unavailable');
+    if (skipped) return t.skip('no image: the first test was skipped');
     const listing = await inImage(
       image,
       [
@@ -112,7 +112,7 @@ describe('the backend image', () => {
     });
 
     test('starts as user node, node itself PID 1, listening on PORT (not 3000), inside a 512 MB cgroup', async (t) => {
-      if (skipped) return t.skip('podman unavailable');
+      if (skipped) return t.skip('no image: the first test was skipped');
       port = await freePort();
       assert.notEqual(port, 3000);
       url = `http://127.0.0.1:${port}`;
