@@ -48,16 +48,22 @@ fi
 start=$SECONDS
 rm -f "$dir/.complete"
 
-# The Debian mirror this machine's apt already uses, for the stanza carrying the release
-# (deb822 sources first, then the one-line format).
+# The Debian mirror this machine's apt already uses: the stanza carrying the release, else any
+# main-archive stanza (a mirror serves every release); deb822 sources first, then one-line.
 mirror=$(
   cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v rel="$DEBIAN_RELEASE" '
-    function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " rel " ") && uri != "" && found == "") found = uri; types = suites = uri = "" }
+    function flush() {
+      if (types ~ /(^| )deb( |$)/ && uri != "") {
+        if ((" " suites " ") ~ (" " rel " ") && found == "") found = uri
+        if (suites !~ /-security/ && any == "") any = uri
+      }
+      types = suites = uri = ""
+    }
     /^[ \t]*$/ { flush(); next }
     /^Types:/  { sub(/^Types:[ \t]*/, ""); types = $0 }
     /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
     /^URIs:/   { sub(/^URIs:[ \t]*/, ""); split($0, u, /[ \t]+/); uri = u[1] }
-    END { flush(); print found }'
+    END { flush(); print (found != "" ? found : any) }'
 )
 if [ -z "$mirror" ]; then
   mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
