@@ -49,9 +49,11 @@ RUN mkdir -p /app/logs && chown node:node /app/logs
 USER node
 EXPOSE 3000
 
-# No curl/wget in the slim image: probe /health with node's built-in fetch.
+# No curl/wget in the slim image: probe /health with node's built-in fetch, on the port the
+# service listens on (the check runs with the container's environment, so a PORT given at
+# run time counts; exec form has no shell to expand it, node reads it).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # Signals: exec-form CMD, so node itself is PID 1 (no /bin/sh in between that
 # would swallow SIGTERM). As PID 1 the kernel applies no default signal action,

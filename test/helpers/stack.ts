@@ -12,7 +12,6 @@ export const repoRoot = path.resolve(__dirname, '../..');
 export const composeDir = path.join(repoRoot, 'compose');
 export const dockerDir = path.join(repoRoot, 'docker');
 export const dashboardsDir = path.join(dockerDir, 'grafana', 'dashboards');
-export const composeSchemaPath = path.resolve(repoRoot, '../shared/schemas/compose-spec.json');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Yaml = any;
