@@ -47,6 +47,8 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('cloudmart:'),
   CACHE_TTL_SECONDS: positiveInt.max(3600).default(10),
   MEMORY_CACHE_MAX_ENTRIES: positiveInt.default(1000),
+  // Performance switch (docs/benchmark.md): false parses every hit and serialises it again.
+  CACHE_SERVE_STORED: bool.default(true),
 
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FILE: nonEmpty.optional(),
@@ -93,6 +95,8 @@ export interface Config {
   migrateOnStart: boolean;
   cache: CacheConfig;
   cacheTtlSeconds: number;
+  /** Send a cached product or page as the JSON text stored, without parsing it. */
+  cacheServeStored: boolean;
   logLevel: (typeof logLevels)[number];
   logFile?: string;
   metricsEnabled: boolean;
@@ -161,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     cache: cacheFrom(e),
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    cacheServeStored: e.CACHE_SERVE_STORED,
     logLevel: e.LOG_LEVEL,
     logFile: e.LOG_FILE,
     metricsEnabled: e.METRICS_ENABLED,
