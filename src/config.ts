@@ -38,6 +38,8 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
   DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
   PGLITE_DATA_DIR: nonEmpty.optional(),
+  // Performance switch (docs/benchmark.md): false runs PGlite with its own, larger defaults.
+  EMBEDDED_LOW_MEMORY: bool.default(true),
   MIGRATE_ON_START: bool.default(true),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -80,7 +82,7 @@ const envSchema = z.object({
 
 export type DatabaseConfig =
   | { kind: 'postgres'; connectionString: string; poolMax: number }
-  | { kind: 'embedded'; dataDir?: string };
+  | { kind: 'embedded'; dataDir?: string; lowMemory: boolean };
 
 export type CacheConfig =
   | { kind: 'redis'; url: string; commandTimeoutMs: number; keyPrefix: string }
@@ -136,7 +138,7 @@ function databaseFrom(e: z.infer<typeof envSchema>): DatabaseConfig {
     url.pathname = `/${encodeURIComponent(e.DB_NAME ?? 'cloudmart')}`;
     return { kind: 'postgres', connectionString: url.toString(), poolMax: e.DB_POOL_MAX };
   }
-  return { kind: 'embedded', dataDir: e.PGLITE_DATA_DIR };
+  return { kind: 'embedded', dataDir: e.PGLITE_DATA_DIR, lowMemory: e.EMBEDDED_LOW_MEMORY };
 }
 
 function cacheFrom(e: z.infer<typeof envSchema>): CacheConfig {
