@@ -31,7 +31,7 @@ export async function openDatabase(config: Pick<Config, 'database' | 'migrateOnS
     logger.info({ database: 'postgres', url: redactUrl(connectionString), poolMax: max }, 'database: Postgres');
   }
   if (config.migrateOnStart) await migrate(connectionString, logger);
-  await embedded?.disconnected(2000);
+  await embedded?.settled(2000);
   const db = new Database({
     connectionString,
     max,

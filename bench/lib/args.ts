@@ -27,6 +27,8 @@ export interface BenchOptions {
   endpoints: Endpoint[];
   /** Long run with the OTLP endpoint down; 0 skips it. */
   longRunMs: number;
+  /** Browse load on the embedded default (no database or cache configured), for its RSS; 0 skips it. */
+  embeddedMs: number;
   metricsSamples: number;
   /** Modes run under node --cpu-prof (empty: none). */
   cpuProf: Mode[];
@@ -54,6 +56,8 @@ export const USAGE = `npm run bench -- [flags]
                          (default: all but unsampled, which is full with OTEL_TRACES_SAMPLER=always_off)
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
+  --embedded 20s         RSS of the embedded default (PGlite, memory cache) idle and under the
+                         browse load scenario, per build (0 to skip)
   --metrics-samples 50   GET /metrics requests timed after each load
   --cpu-prof             run the full mode under node --cpu-prof and summarize the profiles
   --cpu-prof-modes a,b   profile these modes instead (e.g. bare,full to compare)
@@ -102,6 +106,7 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
     modes: [...DEFAULT_MODES],
     endpoints: [...ALL_ENDPOINTS],
     longRunMs: 60_000,
+    embeddedMs: 20_000,
     metricsSamples: 50,
     cpuProf: [],
     tool: wrkAvailable ? 'wrk' : 'autocannon',
@@ -148,6 +153,9 @@ export function parseArgs(argv: string[], wrkAvailable: boolean): BenchOptions {
         break;
       case 'long-run':
         opts.longRunMs = parseDuration(value);
+        break;
+      case 'embedded':
+        opts.embeddedMs = parseDuration(value);
         break;
       case 'metrics-samples':
         opts.metricsSamples = positiveInt('metrics-samples', value);

@@ -5,16 +5,17 @@
  * and the same pg instrumentation as a real server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { baselineWasmOnly, EMBEDDED_POSTGRES_SETTINGS } from './embedded-memory';
+import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS } from './embedded-memory';
 
 export interface EmbeddedPostgres {
   connectionString: string;
   /**
-   * Resolves once no client is connected (or after timeoutMs). The bridge takes one
-   * connection at a time and turns away the next while the last one is still closing,
-   * as the migrations' connection is when the pool opens its own.
+   * Call once the start's own connections (the migrations') are done: resolves when no
+   * client is connected (or after timeoutMs), since the bridge takes one connection at a
+   * time and turns away the next while the last is still closing; then frees what the
+   * start left behind (embedded-memory.ts).
    */
-  disconnected(timeoutMs: number): Promise<void>;
+  settled(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,9 +40,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   const connectionString = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {
     connectionString,
-    async disconnected(timeoutMs) {
+    async settled(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (server.getStats().activeConnections > 0 && Date.now() < deadline) await sleep(10);
+      if (lowMemory) collectStartupGarbage();
     },
     async stop() {
       await server.stop();
