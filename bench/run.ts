@@ -17,9 +17,12 @@ import { Redis } from 'ioredis';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../test/helpers/postgres';
 import { freePort, ROOT } from '../test/helpers/server-process';
 import { parseBenchArgs, UsageError, type BenchOptions, type Endpoint, type Mode } from './lib/args';
+import { measureEmbedded, type EmbeddedRssResult } from './lib/embedded';
 import { drive, ENDPOINT_PATH } from './lib/load';
 import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
 import {
+  embeddedLine,
+  embeddedTargets,
   ENDPOINT_TITLE,
   evaluateTargets,
   longRunFrom,
@@ -357,6 +360,7 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
   let long: LongRunResult | undefined;
+  const embedded: EmbeddedRssResult[] = [];
   try {
     execFileSync(process.execPath, ['dist/scripts/migrate.js'], { cwd: serviceDir, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
     for (let p = 1, first = 1; p <= opts.processes; p++) {
@@ -372,6 +376,14 @@ async function main(): Promise<void> {
       long = await longRun(ctx);
       log(`long run: RSS ${long.first10sMb.toFixed(0)} MB (first 10 s) → ${long.last10sMb.toFixed(0)} MB (last 10 s), ${long.rps.toFixed(0)} req/s, ${long.errors} errors`);
     }
+    if (opts.embeddedMs > 0) {
+      for (const b of ctx.builds) {
+        log(`embedded default${b.suffix}: start, idle, ${opts.embeddedMs / 1000} s of the browse scenario`);
+        const e = await measureEmbedded(b.dir, b.nodeFlags, b.suffix, opts.embeddedMs);
+        embedded.push(e);
+        log(embeddedLine(e));
+      }
+    }
   } finally {
     await cleanRedis(ctx.redisPrefix);
     await db.drop();
@@ -386,7 +398,7 @@ async function main(): Promise<void> {
 
   const labels = opts.modes.flatMap((m) => ctx.builds.map((b) => labelOf(m, b)));
   const summaries = summarize(runs, timings, labels, opts.endpoints);
-  const targets = evaluateTargets(summaries, long);
+  const targets = [...evaluateTargets(summaries, long), ...embeddedTargets(embedded)];
   const results = {
     startedAt: new Date(started).toISOString(),
     elapsedS: Math.round((Date.now() - started) / 1000),
@@ -400,6 +412,7 @@ async function main(): Promise<void> {
     summaries,
     targets,
     longRun: long,
+    embedded,
     metricsTimings: timings,
     runs,
     profiles,
@@ -423,8 +436,9 @@ async function main(): Promise<void> {
       '',
     );
   }
+  for (const e of embedded) lines.push(embeddedLine(e), '');
   if (opts.cpuProf.length) lines.push(`Note: ${opts.cpuProf.join(', ')} ran under --cpu-prof; those numbers include the profiler overhead.`, '');
-  lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products):', '');
+  lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products; the embedded default):', '');
   for (const t of targets) lines.push(`- ${t.pass ? 'PASS' : 'FAIL'} ${t.name}: ${t.value}`);
   lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${results.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);
   process.stdout.write(`\n${lines.join('\n')}\n`);

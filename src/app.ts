@@ -17,7 +17,7 @@ import type { Logger } from './telemetry/logger';
 import type { Metrics } from './telemetry/metrics';
 
 export interface AppDeps {
-  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'service' | 'tuning' | 'untrackedPaths'>;
+  config: Pick<Config, 'metricsEnabled' | 'cacheTtlSeconds' | 'cacheServeStored' | 'service' | 'tuning' | 'untrackedPaths'>;
   db: Database;
   cache: Cache;
   logger: Logger;
@@ -50,7 +50,7 @@ function domainEvents(metrics: Metrics): DomainEvents {
 export function createApp(deps: AppDeps): App {
   const { config, db, cache, logger, metrics } = deps;
   const events = domainEvents(metrics);
-  const products = new ProductService(new ProductsRepository(db), cache, config.cacheTtlSeconds, events);
+  const products = new ProductService(new ProductsRepository(db), cache, config.cacheTtlSeconds, events, config.cacheServeStored);
   const orders = new OrderService(db, new OrdersRepository(db), events, (ids) => products.invalidate(ids));
 
   metrics.buildInfo.set({ service: config.service.name, version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);

@@ -38,6 +38,8 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: positiveInt.default(2000),
   DB_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
   PGLITE_DATA_DIR: nonEmpty.optional(),
+  // Performance switch (docs/benchmark.md): false runs PGlite with its own, larger defaults.
+  EMBEDDED_LOW_MEMORY: bool.default(true),
   MIGRATE_ON_START: bool.default(true),
 
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -47,6 +49,8 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('cloudmart:'),
   CACHE_TTL_SECONDS: positiveInt.max(3600).default(10),
   MEMORY_CACHE_MAX_ENTRIES: positiveInt.default(1000),
+  // Performance switch (docs/benchmark.md): false parses every hit and serialises it again.
+  CACHE_SERVE_STORED: bool.default(true),
 
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FILE: nonEmpty.optional(),
@@ -81,7 +85,7 @@ const envSchema = z.object({
 
 export type DatabaseConfig =
   | { kind: 'postgres'; connectionString: string; poolMax: number }
-  | { kind: 'embedded'; dataDir?: string };
+  | { kind: 'embedded'; dataDir?: string; lowMemory: boolean };
 
 export type CacheConfig =
   | { kind: 'redis'; url: string; commandTimeoutMs: number; keyPrefix: string }
@@ -96,6 +100,8 @@ export interface Config {
   migrateOnStart: boolean;
   cache: CacheConfig;
   cacheTtlSeconds: number;
+  /** Send a cached product or page as the JSON text stored, without parsing it. */
+  cacheServeStored: boolean;
   logLevel: (typeof logLevels)[number];
   logFile?: string;
   metricsEnabled: boolean;
@@ -171,7 +177,7 @@ function databaseFrom(e: z.infer<typeof envSchema>): DatabaseConfig {
     url.pathname = `/${encodeURIComponent(e.DB_NAME ?? 'cloudmart')}`;
     return { kind: 'postgres', connectionString: url.toString(), poolMax: e.DB_POOL_MAX };
   }
-  return { kind: 'embedded', dataDir: e.PGLITE_DATA_DIR };
+  return { kind: 'embedded', dataDir: e.PGLITE_DATA_DIR, lowMemory: e.EMBEDDED_LOW_MEMORY };
 }
 
 function cacheFrom(e: z.infer<typeof envSchema>): CacheConfig {
@@ -200,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     cache: cacheFrom(e),
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    cacheServeStored: e.CACHE_SERVE_STORED,
     logLevel: e.LOG_LEVEL,
     logFile: e.LOG_FILE,
     metricsEnabled: e.METRICS_ENABLED,

@@ -30,6 +30,8 @@ export interface BenchOptions {
   endpoints: Endpoint[];
   /** Long run with the OTLP endpoint down; 0 skips it. */
   longRunMs: number;
+  /** Browse load on the embedded default (no database or cache configured), for its RSS; 0 skips it. */
+  embeddedMs: number;
   metricsSamples: number;
   /** Modes run under node --cpu-prof (empty: none). */
   cpuProf: Mode[];
@@ -58,6 +60,8 @@ export const USAGE = `npm run bench -- [flags]
                          full-stock is full with CLOUDMART_TUNING=false, the code without src/tuning/)
   --endpoints a,b        subset of: ${ALL_ENDPOINTS.join(', ')}
   --long-run 60s         RSS check with the OTLP endpoint down (0 to skip)
+  --embedded 20s         RSS of the embedded default (PGlite, memory cache) idle and under the
+                         browse load scenario, per build (0 to skip)
   --metrics-samples 50   GET /metrics requests timed after each load
   --cpu-prof             run the full mode under node --cpu-prof and summarize the profiles
   --cpu-prof-modes a,b   profile these modes instead (e.g. bare,full to compare)
@@ -113,6 +117,7 @@ function parse(argv: string[]) {
       'cpu-prof-modes': text,
       endpoints: text,
       'long-run': text,
+      embedded: text,
       'metrics-samples': text,
       tool: text,
       out: text,
@@ -155,6 +160,7 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
     modes: [...DEFAULT_MODES],
     endpoints: [...ALL_ENDPOINTS],
     longRunMs: 60_000,
+    embeddedMs: 20_000,
     metricsSamples: 50,
     cpuProf: [],
     tool: wrkAvailable ? 'wrk' : 'autocannon',
@@ -178,6 +184,7 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
   if (values['cpu-prof-modes'] !== undefined) opts.cpuProf = listOf('cpu-prof-modes', values['cpu-prof-modes'], ALL_MODES);
   if (values.endpoints !== undefined) opts.endpoints = listOf('endpoints', values.endpoints, ALL_ENDPOINTS);
   if (values['long-run'] !== undefined) opts.longRunMs = parseDuration(values['long-run']);
+  if (values.embedded !== undefined) opts.embeddedMs = parseDuration(values.embedded);
   if (values['metrics-samples'] !== undefined) opts.metricsSamples = positiveInt('metrics-samples', values['metrics-samples']);
   if (values.tool !== undefined) {
     if (values.tool !== 'wrk' && values.tool !== 'autocannon') throw new UsageError('--tool: wrk or autocannon');

@@ -1,4 +1,5 @@
 import type { Endpoint } from './args';
+import type { EmbeddedRssResult } from './embedded';
 import type { LoadResult } from './load';
 
 /** One mode, one endpoint, one round. */
@@ -161,6 +162,20 @@ export function evaluateTargets(summaries: Summary[], longRun: LongRunResult | u
     });
   }
   return targets;
+}
+
+/** The issue's bounds on the embedded default's memory, for this build (not the baseline). */
+export function embeddedTargets(results: EmbeddedRssResult[]): Target[] {
+  const own = results.find((r) => r.build === '');
+  if (!own) return [];
+  return [
+    { name: 'embedded: RSS idle ≤ 250 MB', value: `${own.idleMb.toFixed(0)} MB`, pass: own.idleMb <= 250 },
+    { name: 'embedded: RSS under browse load ≤ 350 MB', value: `${own.loadMaxMb.toFixed(0)} MB max, ${own.errors} errors`, pass: own.loadMaxMb <= 350 && own.errors === 0 },
+  ];
+}
+
+export function embeddedLine(r: EmbeddedRssResult): string {
+  return `Embedded default${r.build ? ` (${r.build.slice(1)})` : ''}: started in ${r.startSeconds.toFixed(0)} s (RSS peak ${r.startPeakMb.toFixed(0)} MB); RSS idle ${r.idleMb.toFixed(0)} MB, browse load max ${r.loadMaxMb.toFixed(0)} MB (${r.rps.toFixed(0)} req/s, ${r.errors} errors), 10 s after ${r.afterMb.toFixed(0)} MB.`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Cache } from '../cache/cache';
-import { keySlot, readThrough, type CacheSlot } from '../cache/read-through';
+import { keySlot, readThrough, type CachedRead, type CacheSlot } from '../cache/read-through';
 import type { ProductsRepository } from '../store/products-repo';
 import { AppError } from './errors';
 import type { ProductListQuery } from './schemas';
@@ -19,15 +19,18 @@ export class ProductService {
     private readonly cache: Cache,
     private readonly ttlSeconds: number,
     private readonly events: DomainEvents,
+    /** Keep hits as their stored JSON text (see readThrough's keepText). */
+    private readonly keepText = false,
   ) {}
 
-  async list(query: ProductListQuery): Promise<{ page: ProductPage; hit: boolean }> {
+  async list(query: ProductListQuery): Promise<CachedRead<ProductPage>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const offset = query.offset ?? 0;
     const afterId = query.cursor !== undefined ? Number(query.cursor) : undefined;
     const q = query.q?.toLowerCase();
     const key = `products:list:${JSON.stringify([query.category ?? '', q ?? '', limit, offset, afterId ?? ''])}`;
-    const { value, hit } = await readThrough(() => this.listSlot(key), {
+    return readThrough(() => this.listSlot(key), {
+      keepText: this.keepText,
       onResult: (r) => this.events.cacheResult(r),
       load: async (): Promise<ProductPage> => {
         const { items, total } = await this.repo.list({ category: query.category, q, limit, offset, afterId });
@@ -36,11 +39,11 @@ export class ProductService {
         return { data: items, page: { limit, offset, total, nextCursor: more && last ? String(last.id) : null } };
       },
     });
-    return { page: value, hit };
   }
 
-  async get(id: number): Promise<{ product: Product; hit: boolean }> {
-    const { value, hit } = await readThrough(() => keySlot(this.cache, `product:${id}`, this.ttlSeconds), {
+  async get(id: number): Promise<CachedRead<Product>> {
+    return readThrough(() => keySlot(this.cache, `product:${id}`, this.ttlSeconds), {
+      keepText: this.keepText,
       onResult: (r) => this.events.cacheResult(r),
       load: async () => {
         const product = await this.repo.get(id);
@@ -48,7 +51,6 @@ export class ProductService {
         return product;
       },
     });
-    return { product: value, hit };
   }
 
   /**

@@ -20,7 +20,7 @@ export async function openDatabase(
   let connectionString: string;
   let max: number;
   if (config.database.kind === 'embedded') {
-    embedded = await startEmbeddedPostgres(config.database.dataDir);
+    embedded = await startEmbeddedPostgres({ dataDir: config.database.dataDir, lowMemory: config.database.lowMemory });
     connectionString = embedded.connectionString;
     // PGlite is single-connection: one pooled client, requests queue for it.
     max = 1;
@@ -31,6 +31,7 @@ export async function openDatabase(
     logger.info({ database: 'postgres', url: redactUrl(connectionString), poolMax: max }, 'database: Postgres');
   }
   if (config.migrateOnStart) await migrate(connectionString, logger);
+  await embedded?.settled(2000);
   const db = new Database({
     connectionString,
     max,

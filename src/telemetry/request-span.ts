@@ -40,7 +40,8 @@ export function annotateSpan(attributes: Attributes): void {
     if (!tx) return;
     for (const [k, v] of Object.entries(attributes)) {
       // stringify=false keeps numbers numeric in Elasticsearch, so they can be ranged and aggregated.
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tx.setLabel(k, v, false);
+      // The agent would replace the dots itself, but logs a warning for every such call.
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') tx.setLabel(k.replace(/[.*"]/g, '_'), v, false);
     }
     return;
   }

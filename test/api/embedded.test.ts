@@ -17,6 +17,20 @@ describe('embedded defaults (PGlite + in-memory cache)', () => {
     assert.ok(t.logs.find((l) => l.cache === 'memory'), 'a log line says which cache it uses');
   });
 
+  test('When started with the defaults, then Postgres runs with the small embedded settings', async () => {
+    assert.equal(t.config.database.kind === 'embedded' && t.config.database.lowMemory, true);
+    const rows = await t.db.query<{ name: string; setting: string; unit: string | null }>(
+      "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size')",
+    );
+    const kb = (name: string) => {
+      const r = rows.find((x) => x.name === name);
+      assert.ok(r, name);
+      return Number(r.setting) * (r.unit === '8kB' ? 8 : r.unit === 'MB' ? 1024 : 1);
+    };
+    assert.equal(kb('shared_buffers'), 8 * 1024);
+    assert.equal(kb('max_wal_size'), 32 * 1024);
+  });
+
   test('When products are listed, then the migrated seed catalog is served and cached', async () => {
     const first = await request(t.app).get('/api/products').expect(200);
     assert.equal(first.body.page.total, 50);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseBenchArgs as parseArgs, UsageError } from '../../bench/lib/args';
 import type { LoadResult } from '../../bench/lib/load';
-import { evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
+import { embeddedTargets, evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
 
 function load(rps: number, p99Ms: number): LoadResult {
   return { requests: rps * 2, durationMs: 2000, rps, p50Ms: p99Ms / 3, p99Ms, maxMs: p99Ms * 2, errors: 0 };
@@ -59,6 +59,19 @@ describe('the benchmark report', () => {
     const samples = (from: number, to: number) => Array.from({ length: 61 }, (_, i) => ({ atMs: i * 1000, mb: from + ((to - from) * i) / 60 }));
     assert.equal(longRunFrom(load(3000, 10), samples(126, 134), 60_000).flat, true);
     assert.equal(longRunFrom(load(3000, 10), samples(126, 170), 60_000).flat, false);
+  });
+
+  test('When the embedded default is measured for two builds, then only this build is judged against the memory bounds', () => {
+    const e = { startSeconds: 10, startPeakMb: 500, afterMb: 210, rps: 50, errors: 0 };
+    const targets = embeddedTargets([
+      { ...e, build: '@baseline', idleMb: 450, loadMaxMb: 460 },
+      { ...e, build: '', idleMb: 240, loadMaxMb: 360 },
+    ]);
+    assert.deepEqual(targets.map((t) => t.pass), [true, false]);
+    assert.match(targets[1]?.value ?? '', /^360 MB max/);
+    assert.deepEqual(embeddedTargets([]), []);
+    assert.equal(parseArgs(['--embedded', '0'], true).embeddedMs, 0);
+    assert.equal(parseArgs([], true).embeddedMs, 20_000);
   });
 
   test('When flags are given, then lists survive --service-env and bad values are usage errors', () => {

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { ProductService } from '../../domain/products';
 import { idParam, productListQuery } from '../../domain/schemas';
 import { annotateSpan } from '../../telemetry/request-span';
+import { sendRead } from '../send-json';
 import { parseInput } from '../validate';
 
 /** `hooks` run ahead of each handler, once Express has matched the route. */
@@ -10,16 +11,19 @@ export function productRoutes(products: ProductService, hooks: RequestHandler[] 
 
   router.get('/api/products', ...hooks, async (req, res) => {
     const query = parseInput(productListQuery, req.query, 'query');
-    const { page, hit } = await products.list(query);
-    annotateSpan({ 'cloudmart.cache.hit': hit, 'cloudmart.products.count': page.data.length });
-    res.setHeader('X-Cache', hit ? 'HIT' : 'MISS').json(page);
+    const read = await products.list(query);
+    // A hit kept as stored text has no parsed page to count; its miss counted it.
+    annotateSpan({ 'cloudmart.cache.hit': read.hit, ...(read.value ? { 'cloudmart.products.count': read.value.data.length } : {}) });
+    res.setHeader('X-Cache', read.hit ? 'HIT' : 'MISS');
+    sendRead(res, read);
   });
 
   router.get('/api/products/:id', ...hooks, async (req, res) => {
     const id = parseInput(idParam, req.params.id, 'params');
-    const { product, hit } = await products.get(id);
-    annotateSpan({ 'cloudmart.cache.hit': hit, 'cloudmart.product.id': id });
-    res.setHeader('X-Cache', hit ? 'HIT' : 'MISS').json(product);
+    const read = await products.get(id);
+    annotateSpan({ 'cloudmart.cache.hit': read.hit, 'cloudmart.product.id': id });
+    res.setHeader('X-Cache', read.hit ? 'HIT' : 'MISS');
+    sendRead(res, read);
   });
 
   return router;
