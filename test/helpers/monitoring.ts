@@ -84,6 +84,9 @@ export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: strin
   const jobs = (config.scrape_configs as Yaml[]).filter((j) => byJob[String(j.job_name)] !== undefined);
   for (const job of jobs) {
     job.static_configs = [{ targets: [byJob[String(job.job_name)]] }];
+    // One given target stands in for the job's service discovery (DNS, files).
+    delete job.dns_sd_configs;
+    delete job.file_sd_configs;
     if (job.scrape_interval) job.scrape_interval = interval.scrape;
     if (job.scrape_timeout) job.scrape_timeout = interval.scrape;
   }
