@@ -20,7 +20,7 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+export async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
   const child: ChildProcess = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (b: Buffer) => {

@@ -12,6 +12,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'prometheus-alertmanager': 'prometheus-alertmanager',
   'prometheus-postgres-exporter': 'prometheus-postgres-exporter',
   'prometheus-redis-exporter': 'prometheus-redis-exporter',
+  nginx: 'nginx-light',
+  dnsmasq: 'dnsmasq-base',
 };
 
 /** Absolute path of an executable on PATH, or null. */
