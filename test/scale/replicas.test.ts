@@ -122,10 +122,6 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     dns = await startDnsmasq(findTool('dnsmasq') ?? 'dnsmasq', randomLoopbackAddress(), 'backend', ADDRESSES);
     nginx = await startNginx(findTool('nginx') ?? 'nginx', { resolver: dns.address, backend: `backend:${port}` });
     prometheus = await startPrometheusWithResolver(findTool('prometheus') ?? 'prometheus', dns.address);
-    watcher = setInterval(() => {
-      if (!prometheus) return;
-      void promAlerts(prometheus.url).then((alerts) => seenAlerts.push(...alerts), () => undefined);
-    }, 500);
     await sql(database.url, 'UPDATE products SET stock = 1000000 WHERE id = $1', [LOAD_PRODUCT]);
   });
 
@@ -159,6 +155,11 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       { timeoutMs: 20_000, intervalMs: 500 },
     );
     assert.deepEqual(instances, ADDRESSES.map((a) => `${a}:${port}`));
+    // From here on every alert state is recorded. Not before: until the first DNS answer
+    // and scrape, absent(up) holds and ServiceUnavailable is rightly pending for a moment.
+    watcher = setInterval(() => {
+      void promAlerts(prom.url).then((alerts) => seenAlerts.push(...alerts), () => undefined);
+    }, 500);
   });
 
   test('When orders for scarce stock arrive through different replicas, then none oversells', async (t) => {

@@ -39,19 +39,18 @@ test('an app host: the API on the load balancer, the shared database, cache and 
     DATABASE_URL: 'postgres://cloudmart:pw@10.0.1.10:5432/cloudmart',
     REDIS_URL: 'redis://10.0.1.10:6379',
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://10.0.1.20:4318',
-    API_PORT: '8080',
   });
   const env = doc.services.backend.environment;
   assert.equal(env.DATABASE_URL, 'postgres://cloudmart:pw@10.0.1.10:5432/cloudmart');
   assert.equal(env.REDIS_URL, 'redis://10.0.1.10:6379');
   assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://10.0.1.20:4318');
   assert.deepEqual(publishedPorts(doc.services.backend), [], 'replicas publish nothing');
-  assert.deepEqual(publishedPorts(doc.services.lb).map((p) => [p.published, p.target]), [['8080', '3000']]);
+  assert.deepEqual(publishedPorts(doc.services.lb).map((p) => [p.published, p.target]), [['3000', '3000']]);
 
   // Nothing set: the single-host defaults.
   const single = renderCompose(compose, 'app.yaml', {});
   assert.equal(single.services.backend.environment.DATABASE_URL, 'postgres://cloudmart:cloudmart@postgres:5432/cloudmart');
-  assert.deepEqual(publishedPorts(single.services.lb).map((p) => [p.published, p.target]), [['3000', '3000']]);
+  assert.equal(single.services.backend.environment.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
 });
 
 test('the monitoring host: the app hosts from .env become the backend job targets, each its own instance', (t) => {
