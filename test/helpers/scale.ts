@@ -101,23 +101,38 @@ export async function startDnsmasq(bin: string, address: string, name: string, a
   };
 }
 
-/** docker/nginx/nginx.conf with only its addresses changed: resolver, backend name:port, listen port. */
-export function testNginxConfig(opts: { listen: string; resolver: string; backend: string }): string {
+/** docker/nginx/nginx.conf with only its addresses changed (resolver, backend name:port, listen port) and its log path. */
+export function testNginxConfig(opts: { listen: string; resolver: string; backend: string; accessLog: string }): string {
   let text = readFileSync(path.join(dockerDir, 'nginx', 'nginx.conf'), 'utf8');
+  text = replaceOnce(text, 'access_log /var/log/nginx/access.log ', `access_log ${opts.accessLog} `, 'nginx access log');
   text = replaceOnce(text, /resolver 127\.0\.0\.11 /, `resolver ${opts.resolver} `, 'nginx resolver');
-  text = replaceOnce(text, 'set $backend backend:3000;', `set $backend ${opts.backend};`, 'nginx backend');
+  text = replaceOnce(text, 'default backend:3000;', `default ${opts.backend};`, 'nginx backend');
   text = replaceOnce(text, /listen 3000;/, `listen ${opts.listen};`, 'nginx listen');
   return text;
 }
 
+export interface Nginx extends ManagedProcess {
+  /** The JSON access log lines written so far. */
+  accessLog(): Array<Record<string, unknown>>;
+}
+
 /** nginx (master and workers, as in the image) on 127.0.0.1, with the project's config. */
-export async function startNginx(bin: string, opts: { resolver: string; backend: string }): Promise<ManagedProcess> {
+export async function startNginx(bin: string, opts: { resolver: string; backend: string }): Promise<Nginx> {
   const dir = tempDir('nginx');
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, testNginxConfig({ listen: `127.0.0.1:${port}`, resolver: opts.resolver, backend: opts.backend }));
+  const log = path.join(dir, 'access.log');
+  writeFileSync(conf, testNginxConfig({ listen: `127.0.0.1:${port}`, resolver: opts.resolver, backend: opts.backend, accessLog: log }));
   const p = await startManaged(bin, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')};`], port, '/lb-health');
-  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+  return {
+    ...p,
+    accessLog: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
 type Yaml = Record<string, unknown>;
@@ -127,7 +142,7 @@ type Yaml = Record<string, unknown>;
  * DNS service discovery untouched), the rule files copied byte for byte; changed are
  * paths, the file_sd path and the intervals.
  */
-export function testScalePrometheusConfig(rulesDir: string, fileSdPath: string, interval: { scrape: string; evaluation: string }): string {
+export function testScalePrometheusConfig(rulesDir: string, fileSdPath: string, port: number, interval: { scrape: string; evaluation: string }): string {
   const config = YAML.parse(readFileSync(path.join(dockerDir, 'prometheus', 'prometheus.yml'), 'utf8')) as Yaml;
   const global = config.global as Yaml;
   global.scrape_interval = interval.scrape;
@@ -142,6 +157,10 @@ export function testScalePrometheusConfig(rulesDir: string, fileSdPath: string, 
   const fileSd = backend.file_sd_configs as Array<{ files: string[] }>;
   if (fileSd.length !== 1 || fileSd[0]?.files.length !== 1) throw new Error('backend job: one file_sd file expected');
   fileSd[0].files = [fileSdPath];
+  // The port is part of the address: replicas of one test run share one free port.
+  const dnsSd = backend.dns_sd_configs as Array<{ names: string[]; port: number }>;
+  if (dnsSd.length !== 1 || dnsSd[0]?.port !== 3000) throw new Error('backend job: one dns_sd_configs entry on port 3000 expected');
+  dnsSd[0].port = port;
   config.scrape_configs = [backend];
   return YAML.stringify(config);
 }
@@ -155,6 +174,7 @@ export function testScalePrometheusConfig(rulesDir: string, fileSdPath: string, 
 export async function startPrometheusWithResolver(
   bin: string,
   nameserver: string,
+  backendPort: number,
   interval: { scrape: string; evaluation: string } = { scrape: '1s', evaluation: '1s' },
 ): Promise<ManagedProcess> {
   const dir = tempDir('prometheus-scale');
@@ -167,7 +187,7 @@ export async function startPrometheusWithResolver(
   const resolvConf = path.join(dir, 'resolv.conf');
   writeFileSync(resolvConf, `nameserver ${nameserver}\noptions timeout:1 attempts:1\n`);
   const configFile = path.join(dir, 'prometheus.yml');
-  writeFileSync(configFile, testScalePrometheusConfig(rulesDir, fileSd, interval));
+  writeFileSync(configFile, testScalePrometheusConfig(rulesDir, fileSd, backendPort, interval));
   const port = await freePort();
   const unshare = findTool('unshare');
   if (!unshare) throw new Error('unshare not found');
