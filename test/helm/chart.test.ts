@@ -169,6 +169,9 @@ test('helm template: optional Ingress, fixed replicas without the HPA, no Secret
   assert.equal(ingress.spec.ingressClassName, 'nginx');
   assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, one(docs, 'Service').metadata.name);
   assert.equal(one(docs, 'Deployment').spec.replicas, 3);
+  const config = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
+  assert.equal(config.data.OTEL_SDK_DISABLED, 'true', 'no OTLP endpoint: tracing off instead of retrying localhost');
+  assert.equal(config.data.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
   assert.equal(byKind(docs, 'HorizontalPodAutoscaler').length, 0);
 
   const external = render(helm, ['existingSecret=cloudmart-db']);
