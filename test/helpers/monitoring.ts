@@ -20,7 +20,7 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+export async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
   const child: ChildProcess = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (b: Buffer) => {
@@ -84,6 +84,9 @@ export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: strin
   const jobs = (config.scrape_configs as Yaml[]).filter((j) => byJob[String(j.job_name)] !== undefined);
   for (const job of jobs) {
     job.static_configs = [{ targets: [byJob[String(job.job_name)]] }];
+    // One given target stands in for the job's service discovery (DNS, files).
+    delete job.dns_sd_configs;
+    delete job.file_sd_configs;
     if (job.scrape_interval) job.scrape_interval = interval.scrape;
     if (job.scrape_timeout) job.scrape_timeout = interval.scrape;
   }

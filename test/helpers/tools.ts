@@ -13,6 +13,8 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   'prometheus-postgres-exporter': 'prometheus-postgres-exporter',
   'prometheus-redis-exporter': 'prometheus-redis-exporter',
   wrk: 'wrk',
+  nginx: 'nginx-light',
+  dnsmasq: 'dnsmasq-base',
 };
 
 /** Absolute path of an executable on PATH, or null. */

@@ -19,7 +19,7 @@ import {
   type Yaml,
 } from '../helpers/stack';
 
-const CORE = ['backend', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
+const CORE = ['backend', 'lb', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
 const GiB = 1024 ** 3;
 
 const files = composeFiles();
@@ -70,8 +70,10 @@ test('no two services publish the same host port, across all files', () => {
       seen.set(key, `${file}:${name}`);
     }
   }
-  // the collisions the course had: backend and Grafana both on 3000, cAdvisor on 8080
-  assert.equal(seen.get('3000/tcp'), 'compose/app.yaml:backend');
+  // the collisions the course had: backend and Grafana both on 3000, cAdvisor on 8080;
+  // the load balancer publishes the API, the backend replicas nothing.
+  assert.equal(seen.get('3000/tcp'), 'compose/app.yaml:lb');
+  assert.deepEqual(publishedPorts(bySvc('backend').svc), [], 'replicas cannot share a host port');
   assert.equal(seen.get('3001/tcp'), 'compose/monitoring.yaml:grafana');
   assert.equal(seen.get('8081/tcp'), 'compose/exporters.yaml:cadvisor');
 });
@@ -129,11 +131,13 @@ test('the core set starts without profiles, the rest only with one', () => {
   assert.deepEqual(bySvc('alloy').svc.profiles, ['alloy']);
 });
 
-test('memory budget: core set fits an 8 GB laptop, core + exporters + elastic stays under 7 GiB', () => {
+test('memory budget: core set fits an 8 GB laptop (4 GiB besides the load balancer), core + exporters + elastic stays under 7 GiB', () => {
   const sum = (names: string[]) => names.reduce((acc, n) => acc + (memoryLimit(bySvc(n).svc) ?? 0), 0);
   const exporters = services.filter((s) => s.svc.profiles?.includes('exporters')).map((s) => s.name);
   const elastic = services.filter((s) => s.svc.profiles?.includes('elastic')).map((s) => s.name);
-  const core = sum(CORE);
+  // The load balancer came with scaling out; its own small budget keeps the rest honest.
+  assert.ok((memoryLimit(bySvc('lb').svc) ?? 0) <= 64 * 1024 ** 2, 'lb within 64 MiB');
+  const core = sum(CORE.filter((n) => n !== 'lb'));
   const full = core + sum(exporters) + sum(elastic);
   assert.ok(core <= 4 * GiB, `core limits ${(core / GiB).toFixed(2)} GiB`);
   assert.ok(full <= 7 * GiB, `full limits ${(full / GiB).toFixed(2)} GiB`);
@@ -145,9 +149,10 @@ test('backend: built from the Dockerfile, wired to its dependencies, discoverabl
   assert.ok(fs.existsSync(path.resolve(repoRoot, 'compose', svc.build.context, svc.build.dockerfile)));
   for (const arg of ['SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) assert.ok(arg in svc.build.args, `build arg ${arg}`);
   const env = svc.environment;
-  assert.equal(env.DATABASE_URL, 'postgres://cloudmart:cloudmart@postgres:5432/cloudmart');
-  assert.equal(env.REDIS_URL, 'redis://redis:6379');
-  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
+  // Defaults for one host; the multi-host layout sets them in .env (docs/scale-out.md).
+  assert.equal(env.DATABASE_URL, '${DATABASE_URL:-postgres://cloudmart:cloudmart@postgres:5432/cloudmart}');
+  assert.equal(env.REDIS_URL, '${REDIS_URL:-redis://redis:6379}');
+  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}');
   assert.equal(env.OTEL_SERVICE_NAME, 'cloudmart-backend');
   assert.match(env.ELASTIC_APM_SERVER_URL, /http:\/\/apm-server:8200/);
   for (const k of ['LOG_LEVEL', 'SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) assert.ok(k in env, `env ${k}`);

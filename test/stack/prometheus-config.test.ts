@@ -147,7 +147,10 @@ test('prometheus.yml: scrape jobs, backend every 5s, alerting and rule files', (
   for (const j of REQUIRED_JOBS) assert.ok(jobs.includes(j), `scrape job ${j}`);
   const backend = cfg.scrape_configs.find((s: { job_name: string }) => s.job_name === 'backend');
   assert.equal(backend.scrape_interval, '5s');
-  assert.deepEqual(backend.static_configs[0].targets, ['backend:3000']);
+  // Every replica of the Compose service by DNS, each its own instance; no static target.
+  assert.equal(backend.static_configs, undefined);
+  assert.deepEqual(backend.dns_sd_configs, [{ names: ['backend'], type: 'A', port: 3000, refresh_interval: '5s' }]);
+  assert.deepEqual(backend.file_sd_configs[0].files, ['/etc/prometheus/targets/backend.yml']);
   assert.deepEqual(cfg.rule_files, ['/etc/prometheus/rules/*.yml']);
   assert.deepEqual(cfg.alerting.alertmanagers[0].static_configs[0].targets, ['alertmanager:9093']);
   const jaeger = cfg.scrape_configs.find((s: { job_name: string }) => s.job_name === 'jaeger');
@@ -163,7 +166,9 @@ test('every scrape target is a compose service on a port it listens on', () => {
     jaeger: ['8888', '8889'], 'node-exporter': ['9100'], cadvisor: ['8080'], 'postgres-exporter': ['9187'], 'redis-exporter': ['9121'],
   };
   for (const sc of cfg.scrape_configs) {
-    for (const target of sc.static_configs.flatMap((s: { targets: string[] }) => s.targets)) {
+    const dnsTargets = (sc.dns_sd_configs ?? []).flatMap((d: { names: string[]; port: number }) => d.names.map((n) => `${n}:${d.port}`));
+    const staticTargets = (sc.static_configs ?? []).flatMap((s: { targets: string[] }) => s.targets);
+    for (const target of [...staticTargets, ...dnsTargets]) {
       const [host, port] = target.split(':');
       const name = host === 'localhost' ? sc.job_name : host;
       assert.ok(services.has(name), `${sc.job_name}: ${target} is a compose service`);
@@ -241,7 +246,7 @@ test('alertmanager.yml: severity routes, catch-all DORA webhook, inhibitions tha
       }
     }
   }
-  for (const p of ['DatabaseConnectionFailed->HTTPErrorRate', 'ServiceDown->HTTPErrorRate', 'ServiceDown->HighRequestLatency']) {
+  for (const p of ['DatabaseConnectionFailed->HTTPErrorRate', 'ServiceUnavailable->HTTPErrorRate', 'ServiceUnavailable->HighRequestLatency']) {
     assert.ok(pairs.includes(p), `inhibition ${p}`);
   }
 });

@@ -1,0 +1,262 @@
+/**
+ * The Helm chart (deploy/helm/cloudmart), checked with the real tools: `helm lint` and
+ * `helm template` (Helm 4), the rendered manifests validated offline against the
+ * Kubernetes schemas (kubernetes-validate) and the prometheus-operator CRDs (their
+ * openAPIV3Schema, from the operator's Go module), the PrometheusRule's rules checked by
+ * promtool and compared with docker/prometheus/rules (one source of truth).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Ajv from 'ajv';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { loadConfig } from '../../src/config';
+import { dashboardsDir, dockerDir, readText, repoRoot, ruleFiles, type Yaml } from '../helpers/stack';
+import { findTool, requireTool, runTool } from '../helpers/tools';
+
+const chartDir = path.join(repoRoot, 'deploy', 'helm', 'cloudmart');
+const DATABASE_URL = 'postgres://cloudmart:secret@postgres.db.svc:5432/cloudmart';
+const BASE_SETS = [`secrets.DATABASE_URL=${DATABASE_URL}`, 'secrets.REDIS_URL=redis://redis.db.svc:6379'];
+
+function pinned(name: string): string {
+  const m = new RegExp(`^${name}=(.+)$`, 'm').exec(readText('tools/versions.env'));
+  assert.ok(m?.[1], `tools/versions.env pins ${name}`);
+  return m[1].trim();
+}
+
+function render(helm: string, sets: string[] = []): Yaml[] {
+  const args = ['template', 'shop', chartDir, '--namespace', 'shop', ...[...BASE_SETS, ...sets].flatMap((s) => ['--set', s])];
+  const res = runTool(helm, args);
+  assert.equal(res.status, 0, res.output);
+  return parseAllDocuments(res.stdout)
+    .map((d) => d.toJS() as Yaml)
+    .filter((d) => d);
+}
+
+const byKind = (docs: Yaml[], kind: string): Yaml[] => docs.filter((d) => d.kind === kind);
+const one = (docs: Yaml[], kind: string): Yaml => {
+  const found = byKind(docs, kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0];
+};
+
+/** The CRD directory of the pinned prometheus-operator Go module, or null when it is not downloaded. */
+function operatorCrdDir(): string | null {
+  const go = findTool('go');
+  const fromEnv = process.env.PROMETHEUS_OPERATOR_CRDS;
+  if (fromEnv) return fromEnv;
+  if (!go) return null;
+  const modCache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+  const dir = path.join(modCache, pinned('PROMETHEUS_OPERATOR_MODULE'), 'example', 'prometheus-operator-crd');
+  return fs.existsSync(dir) ? dir : null;
+}
+
+/**
+ * The schema with unknown fields rejected: the API server would silently prune them
+ * (structural schemas), so a misspelt field would otherwise pass and do nothing.
+ */
+function closed(schema: Yaml): Yaml {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Yaml = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Yaml).map(([pk, pv]) => [pk, closed(pv)])) : closed(v)]));
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  return out;
+}
+
+/**
+ * The CRDs' patterns are Go (RE2) syntax; the one construct JavaScript lacks is the
+ * case-insensitive `(?i)` at the start, which becomes the `i` flag.
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string): RegExp => {
+    const m = /^(\^?)\(\?i\)(.*)$/s.exec(pattern);
+    return m ? new RegExp(`${m[1] ?? ''}${m[2] ?? ''}`, `${flags}i`) : new RegExp(pattern, flags);
+  },
+  { code: 'new RegExp' },
+);
+
+test('the chart reads the rules and dashboards through symlinks to docker/: one source of truth', () => {
+  for (const [link, target] of [
+    ['files/rules', path.join(dockerDir, 'prometheus', 'rules')],
+    ['files/dashboards', dashboardsDir],
+  ] as const) {
+    const p = path.join(chartDir, link);
+    assert.ok(fs.lstatSync(p).isSymbolicLink(), `${link} is a symlink, not a copy`);
+    assert.equal(fs.realpathSync(p), fs.realpathSync(target));
+  }
+});
+
+test('helm lint passes (strict)', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const res = runTool(helm, ['lint', '--strict', chartDir, ...BASE_SETS.flatMap((s) => ['--set', s])]);
+  assert.equal(res.status, 0, res.output);
+  assert.match(res.output, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+});
+
+test('helm template: every resource, the Deployment hardened, probed and shut down as the service does', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const docs = render(helm, ['otlp.endpoint=http://otel-gateway.observability:4318', 'otlp.resourceAttributes=service.namespace=shop']);
+  const kinds = docs.map((d) => d.kind).sort();
+  for (const k of ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'ServiceAccount', 'Secret', 'ServiceMonitor', 'PrometheusRule']) {
+    assert.ok(kinds.includes(k), `renders a ${k}`);
+  }
+  assert.ok(!kinds.includes('Ingress'), 'no Ingress unless enabled');
+
+  const deploy = one(docs, 'Deployment');
+  const pod = deploy.spec.template.spec;
+  const [c] = pod.containers;
+  assert.equal(deploy.spec.replicas, undefined, 'the HPA owns the replica count');
+  assert.equal(c.startupProbe.httpGet.path, '/health');
+  assert.equal(c.livenessProbe.httpGet.path, '/health');
+  assert.equal(c.readinessProbe.httpGet.path, '/health/ready');
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.runAsUser, 1000);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  assert.ok(c.resources.requests.cpu && c.resources.limits.memory, 'requests and a memory limit');
+  assert.ok(c.volumeMounts.some((m: Yaml) => m.mountPath === '/tmp'), 'a writable /tmp beside the read-only root');
+
+  // Shutdown: the service's own deadline (src/config.ts default), after the preStop sleep, within the grace period.
+  const configMap = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
+  const serviceDefault = loadConfig({}).shutdownTimeoutMs;
+  assert.equal(Number(configMap.data.SHUTDOWN_TIMEOUT_MS), serviceDefault, 'the chart passes the service default');
+  const preStop = Number(c.lifecycle.preStop.exec.command[1]);
+  assert.ok(preStop > 0);
+  assert.ok(pod.terminationGracePeriodSeconds >= preStop + serviceDefault / 1000 + 1, `grace ${pod.terminationGracePeriodSeconds}s covers preStop ${preStop}s + shutdown ${serviceDefault / 1000}s`);
+  assert.equal(deploy.spec.strategy.rollingUpdate.maxUnavailable, 0);
+
+  // OTLP from values; pod, namespace and node from the downward API.
+  assert.equal(configMap.data.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-gateway.observability:4318');
+  const env = new Map<string, Yaml>(c.env.map((e: Yaml) => [e.name, e]));
+  assert.equal(env.get('K8S_POD_NAME').valueFrom.fieldRef.fieldPath, 'metadata.name');
+  assert.equal(env.get('K8S_NAMESPACE_NAME').valueFrom.fieldRef.fieldPath, 'metadata.namespace');
+  assert.equal(env.get('K8S_NODE_NAME').valueFrom.fieldRef.fieldPath, 'spec.nodeName');
+  assert.equal(
+    env.get('OTEL_RESOURCE_ATTRIBUTES').value,
+    'k8s.pod.name=$(K8S_POD_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME),k8s.node.name=$(K8S_NODE_NAME),service.namespace=shop',
+  );
+  const names = c.env.map((e: Yaml) => e.name);
+  assert.ok(names.indexOf('OTEL_RESOURCE_ATTRIBUTES') > names.indexOf('K8S_NODE_NAME'), '$(VAR) only expands variables defined before it');
+
+  // Postgres and Redis by URL, in the Secret the pod reads.
+  const secret = one(docs, 'Secret');
+  assert.equal(secret.stringData.DATABASE_URL, DATABASE_URL);
+  assert.ok(c.envFrom.some((e: Yaml) => e.secretRef?.name === secret.metadata.name));
+
+  // Prometheus sees job="backend", as the shared rules expect.
+  const svc = one(docs, 'Service');
+  const sm = one(docs, 'ServiceMonitor');
+  assert.equal(svc.metadata.labels[sm.spec.jobLabel], 'backend');
+  assert.equal(sm.spec.endpoints[0].port, svc.spec.ports[0].name);
+  assert.equal(sm.spec.endpoints[0].path, '/metrics');
+
+  const pdb = one(docs, 'PodDisruptionBudget');
+  assert.deepEqual(pdb.spec.selector.matchLabels, deploy.spec.selector.matchLabels);
+  assert.equal(one(docs, 'HorizontalPodAutoscaler').spec.scaleTargetRef.name, deploy.metadata.name);
+});
+
+test('helm template: optional Ingress, fixed replicas without the HPA, no Secret with existingSecret, DATABASE_URL required', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const docs = render(helm, ['ingress.enabled=true', 'ingress.className=nginx', 'autoscaling.enabled=false', 'replicaCount=3']);
+  const ingress = one(docs, 'Ingress');
+  assert.equal(ingress.spec.ingressClassName, 'nginx');
+  assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, one(docs, 'Service').metadata.name);
+  assert.equal(one(docs, 'Deployment').spec.replicas, 3);
+  const config = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
+  assert.equal(config.data.OTEL_SDK_DISABLED, 'true', 'no OTLP endpoint: tracing off instead of retrying localhost');
+  assert.equal(config.data.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
+  assert.equal(byKind(docs, 'HorizontalPodAutoscaler').length, 0);
+
+  const external = render(helm, ['existingSecret=cloudmart-db']);
+  assert.equal(byKind(external, 'Secret').length, 0);
+  assert.ok(one(external, 'Deployment').spec.template.spec.containers[0].envFrom.some((e: Yaml) => e.secretRef?.name === 'cloudmart-db'));
+
+  const res = runTool(helm, ['template', 'shop', chartDir]);
+  assert.notEqual(res.status, 0);
+  assert.match(res.output, /secrets\.DATABASE_URL is required/);
+});
+
+test('the PrometheusRule carries exactly the Compose rules, and promtool accepts them', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const rule = one(render(helm), 'PrometheusRule');
+  const compose = ruleFiles().flatMap((f) => (parseYaml(fs.readFileSync(f, 'utf8')) as Yaml).groups);
+  assert.deepEqual(rule.spec.groups, compose);
+  const promtool = requireTool('promtool', t);
+  if (!promtool) return;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudmart-helm-rules-'));
+  try {
+    const file = path.join(tmp, 'prometheusrule.yml');
+    fs.writeFileSync(file, stringifyYaml({ groups: rule.spec.groups }));
+    const res = runTool(promtool, ['check', 'rules', file]);
+    assert.equal(res.status, 0, res.output);
+    assert.match(res.output, /SUCCESS/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the dashboards ship as Grafana sidecar ConfigMaps, byte for byte', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const maps = byKind(render(helm), 'ConfigMap').filter((m) => m.metadata.labels.grafana_dashboard === '1');
+  const files = fs.readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).sort();
+  assert.deepEqual(maps.map((m) => Object.keys(m.data)[0]).sort(), files);
+  for (const m of maps) {
+    const [name, text] = Object.entries<string>(m.data)[0] ?? ['', ''];
+    assert.equal(text, fs.readFileSync(path.join(dashboardsDir, name), 'utf8').replace(/\n$/, ''), `${name} unchanged`);
+  }
+});
+
+test('rendered manifests validate against the Kubernetes schemas (kubernetes-validate --strict)', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const validator = requireTool('kubernetes-validate', t);
+  if (!validator) return;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudmart-helm-k8s-'));
+  try {
+    const docs = render(helm, ['ingress.enabled=true']);
+    const core = docs.filter((d) => !String(d.apiVersion).startsWith('monitoring.coreos.com/'));
+    const files = core.map((d, i) => {
+      const f = path.join(tmp, `${i}-${d.kind}.yaml`);
+      fs.writeFileSync(f, stringifyYaml(d));
+      return f;
+    });
+    const res = runTool(validator, ['--strict', '--kubernetes-version', pinned('KUBERNETES_SCHEMA_VERSION'), ...files]);
+    assert.equal(res.status, 0, res.output);
+    assert.equal((res.output.match(/ passed for resource /g) ?? []).length, files.length, res.output);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the ServiceMonitor and PrometheusRule validate against the prometheus-operator CRD schemas', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const dir = operatorCrdDir();
+  if (!dir) {
+    const message = `prometheus-operator CRDs not found (go mod download ${pinned('PROMETHEUS_OPERATOR_MODULE')})`;
+    if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires them`);
+    return t.skip(message);
+  }
+  const docs = render(helm);
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+  for (const [kind, file] of [
+    ['ServiceMonitor', 'monitoring.coreos.com_servicemonitors.yaml'],
+    ['PrometheusRule', 'monitoring.coreos.com_prometheusrules.yaml'],
+  ] as const) {
+    const crd = parseYaml(fs.readFileSync(path.join(dir, file), 'utf8')) as Yaml;
+    const doc = one(docs, kind);
+    const version = crd.spec.versions.find((v: Yaml) => `${crd.spec.group}/${v.name}` === doc.apiVersion);
+    assert.ok(version?.served, `${kind} ${doc.apiVersion} is served by the CRD`);
+    const validate = ajv.compile(closed(version.schema.openAPIV3Schema));
+    assert.ok(validate(doc), `${kind}: ${ajv.errorsText(validate.errors)}`);
+  }
+});
