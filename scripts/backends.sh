@@ -17,6 +17,14 @@ declare -A spec=(
   [compose]="$COMPOSE_VERSION|github.com/docker/compose/v5/cmd"
   [helm]="$HELM_VERSION|helm.sh/helm/v4/cmd/helm"
 )
+# tool -> linker flags that stamp the version into the binary (go build leaves it empty):
+# `promtool --version`, `jaeger version` and the build_info metrics then name the release.
+common_version=github.com/prometheus/common/version
+declare -A stamp=(
+  [prometheus]="-X $common_version.Version=$PROMETHEUS_VERSION -X $common_version.Branch=HEAD"
+  [alertmanager]="-X $common_version.Version=$ALERTMANAGER_VERSION -X $common_version.Branch=HEAD"
+  [jaeger]="-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$JAEGER_VERSION"
+)
 mkdir -p "$cache"
 # One build at a time per cache: parallel test runs may call this together.
 exec 9>"$cache/.lock"
@@ -27,17 +35,19 @@ tools=("$@")
 for tool in "${tools[@]}"; do
   IFS='|' read -r version pkgs <<<"${spec[$tool]:?unknown tool $tool}"
   out="$cache/$tool-$version"
-  if [ -f "$out/.complete" ]; then
+  flags=${stamp[$tool]:-}
+  # .complete holds the stamp flags it was linked with: a changed stamp relinks (Go's build cache keeps that short).
+  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$flags" ]; then
     echo "$out"
     continue
   fi
   start=$SECONDS
   rm -rf "$out" && mkdir -p "$out"
   # shellcheck disable=SC2086
-  (cd "$root/tools/go/$tool" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out/" $pkgs) >&2
+  (cd "$root/tools/go/$tool" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $flags" -o "$out/" $pkgs) >&2
   # Compose's main package is named cmd; the Docker CLI looks for it as a plugin named docker-compose.
   [ "$tool" = compose ] && mv "$out/cmd" "$out/docker-compose"
-  touch "$out/.complete"
+  printf '%s' "$flags" >"$out/.complete"
   echo "built $tool $version in $((SECONDS - start)) s" >&2
   echo "$out"
 done
