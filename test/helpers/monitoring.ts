@@ -8,7 +8,8 @@ import { freePort } from './server-process';
 import { dockerDir } from './stack';
 
 /**
- * Real Prometheus, Alertmanager and exporters (Debian's binaries) run with the
+ * Real Prometheus and Alertmanager (the pinned releases, built by scripts/backends.sh)
+ * and exporters (Debian's packages) run with the
  * project's own configuration. What a test may change is limited to what cannot
  * be the same outside Compose: targets, URLs and the scrape/evaluation interval.
  */
