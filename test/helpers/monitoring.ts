@@ -21,7 +21,7 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
+export async function startManaged(bin: string, args: string[], port: number, readyPath: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
   const child: ChildProcess = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (b: Buffer) => {
@@ -59,10 +59,12 @@ function tempDir(label: string): string {
 }
 
 export interface PrometheusTargets {
-  backend: string;
+  backend?: string;
   postgres?: string;
   redis?: string;
   alertmanager?: string;
+  /** Jaeger's own telemetry and its spanmetrics exporter (8888 and 8889 in Compose). */
+  jaeger?: string[];
 }
 
 type Yaml = Record<string, unknown>;
@@ -75,16 +77,18 @@ export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: strin
   global.evaluation_interval = interval.evaluation;
   global.scrape_timeout = interval.scrape;
   config.rule_files = [path.join(rulesDir, '*.yml')];
-  const byJob: Record<string, string | undefined> = {
-    backend: targets.backend,
-    prometheus: selfAddress,
-    postgres: targets.postgres,
-    redis: targets.redis,
-    alertmanager: targets.alertmanager,
+  const one = (target: string | undefined) => (target === undefined ? undefined : [target]);
+  const byJob: Record<string, string[] | undefined> = {
+    backend: one(targets.backend),
+    prometheus: [selfAddress],
+    postgres: one(targets.postgres),
+    redis: one(targets.redis),
+    alertmanager: one(targets.alertmanager),
+    jaeger: targets.jaeger,
   };
   const jobs = (config.scrape_configs as Yaml[]).filter((j) => byJob[String(j.job_name)] !== undefined);
   for (const job of jobs) {
-    job.static_configs = [{ targets: [byJob[String(job.job_name)]] }];
+    job.static_configs = [{ targets: byJob[String(job.job_name)] }];
     if (job.scrape_interval) job.scrape_interval = interval.scrape;
     if (job.scrape_timeout) job.scrape_timeout = interval.scrape;
   }
