@@ -19,6 +19,7 @@ import {
   type ComposeService,
   type Yaml,
 } from '../helpers/stack';
+import { pinnedVersions } from '../helpers/tools';
 
 const CORE = ['backend', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
 const GiB = 1024 ** 3;
@@ -107,6 +108,13 @@ test('node-exporter starts on Docker Desktop (no rslave on / by default); cAdvis
   assert.ok(node.command.includes('--path.rootfs=/host'));
   // gcr.io/cadvisor stopped at v0.52; v0.54-0.56 lose container metrics without a visible containerd socket.
   assert.equal(bySvc('cadvisor').svc.image, 'ghcr.io/google/cadvisor:v0.57.0');
+});
+
+test('Prometheus, Alertmanager and Jaeger images are the releases the tests build and run (tools/versions.env)', () => {
+  const pins = pinnedVersions();
+  assert.equal(bySvc('prometheus').svc.image, `prom/prometheus:v${pins.PROMETHEUS_VERSION}`);
+  assert.equal(bySvc('alertmanager').svc.image, `prom/alertmanager:v${pins.ALERTMANAGER_VERSION}`);
+  assert.equal(bySvc('jaeger').svc.image, `jaegertracing/jaeger:${pins.JAEGER_VERSION}`);
 });
 
 test('every service has a memory limit and no container_name', () => {

@@ -155,6 +155,8 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
           await searchTracesV3(s.jaeger.queryUrl, {
             'query.service_name': SERVICE,
             'query.operation_name': 'GET /api/products',
+            // The memory store refuses a search without a depth.
+            'query.num_traces': '100',
             'query.start_time_min': new Date(startedAt - 60_000).toISOString(),
             'query.start_time_max': new Date(Date.now() + 60_000).toISOString(),
           }),
