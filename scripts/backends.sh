@@ -17,7 +17,33 @@ declare -A spec=(
   [compose]="$COMPOSE_VERSION|github.com/docker/compose/v5/cmd"
   [helm]="$HELM_VERSION|helm.sh/helm/v4/cmd/helm"
 )
+# tool -> linker flags that stamp the version into the binary (go build leaves it empty):
+# `promtool --version`, `jaeger version` and the build_info metrics then name the release.
+common_version=github.com/prometheus/common/version
+declare -A stamp=(
+  [prometheus]="-X $common_version.Version=$PROMETHEUS_VERSION -X $common_version.Branch=HEAD"
+  [alertmanager]="-X $common_version.Version=$ALERTMANAGER_VERSION -X $common_version.Branch=HEAD"
+  [jaeger]="-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$JAEGER_VERSION"
+)
 mkdir -p "$cache"
+
+# Alertmanager's module lacks its web UI: ui/app/dist is built by its release pipeline and
+# left out of the module, yet ui/web.go embeds it, so `go build` stops there. Build from a
+# copy of the module whose UI is one placeholder page; the API the tests use is unchanged.
+# Prints the -modfile flag that points the build at that copy.
+alertmanager_without_ui() {
+  set -e
+  local dir=$cache/src/alertmanager-$ALERTMANAGER_VERSION mod module=github.com/prometheus/alertmanager
+  mod=$(cd "$root/tools/go/alertmanager" && go mod download "$module" && go list -m -f '{{.Dir}}' "$module")
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp -R "$mod" "$dir/module" && chmod -R u+w "$dir/module"
+  mkdir -p "$dir/module/ui/app/dist"
+  printf '<!doctype html><title>Alertmanager</title><p>Web UI not built here; the API is at /api/v2/.\n' |
+    gzip -9n >"$dir/module/ui/app/dist/index.html.gz"
+  cp "$root/tools/go/alertmanager/go.mod" "$dir/go.mod" && cp "$root/tools/go/alertmanager/go.sum" "$dir/go.sum"
+  go mod edit -replace="$module=$dir/module" "$dir/go.mod"
+  echo "-modfile=$dir/go.mod"
+}
 # One build at a time per cache: parallel test runs may call this together.
 exec 9>"$cache/.lock"
 flock 9
@@ -27,17 +53,21 @@ tools=("$@")
 for tool in "${tools[@]}"; do
   IFS='|' read -r version pkgs <<<"${spec[$tool]:?unknown tool $tool}"
   out="$cache/$tool-$version"
-  if [ -f "$out/.complete" ]; then
+  flags=${stamp[$tool]:-}
+  # .complete holds the stamp flags it was linked with: a changed stamp relinks (Go's build cache keeps that short).
+  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$flags" ]; then
     echo "$out"
     continue
   fi
   start=$SECONDS
   rm -rf "$out" && mkdir -p "$out"
+  modfile=
+  [ "$tool" = alertmanager ] && modfile=$(alertmanager_without_ui)
   # shellcheck disable=SC2086
-  (cd "$root/tools/go/$tool" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out/" $pkgs) >&2
+  (cd "$root/tools/go/$tool" && CGO_ENABLED=0 go build -trimpath $modfile -ldflags="-s -w $flags" -o "$out/" $pkgs) >&2
   # Compose's main package is named cmd; the Docker CLI looks for it as a plugin named docker-compose.
   [ "$tool" = compose ] && mv "$out/cmd" "$out/docker-compose"
-  touch "$out/.complete"
+  printf '%s' "$flags" >"$out/.complete"
   echo "built $tool $version in $((SECONDS - start)) s" >&2
   echo "$out"
 done

@@ -75,7 +75,8 @@ work=$(mktemp -d "$image_cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
 echo "debootstrap --variant=minbase $DEBIAN_RELEASE from the machine's Debian mirror" >&2
-debootstrap --variant=minbase --arch=amd64 "$DEBIAN_RELEASE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+# libatomic1: the official node:*-slim images keep it, and Node.js 22+ binaries link it.
+debootstrap --variant=minbase --arch=amd64 --include=libatomic1 "$DEBIAN_RELEASE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
   { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
 
 # Trimmed like debian:<release>-slim: no docs, man pages or translations (copyright files stay),

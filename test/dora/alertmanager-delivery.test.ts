@@ -1,6 +1,6 @@
 /**
- * The project's alertmanager.yml, run by Debian's Alertmanager, delivering to the
- * DORA endpoint with and without WEBHOOK_TOKEN: its global http_config always sends
+ * The project's alertmanager.yml, run by the pinned Alertmanager (scripts/backends.sh),
+ * delivering to the DORA endpoint with and without WEBHOOK_TOKEN: its global http_config always sends
  * the token file's content as a bearer token, so both the file of a stack with no
  * token (Compose's default content) and a token matching the service's must get
  * through. (The end-to-end alert test runs the token case too, with Prometheus;
@@ -38,7 +38,7 @@ after(async () => {
 
 /** The service (WEBHOOK_TOKEN = serviceToken), behind a recorder, behind Alertmanager sending amToken. */
 async function stack(t: TestContext, serviceToken: string | undefined, amToken: string): Promise<Stack | undefined> {
-  const bin = requireTool('prometheus-alertmanager', t);
+  const bin = requireTool('alertmanager', t);
   if (!bin) return undefined;
   const { t: app } = await startDoraApp({ env: serviceToken ? { WEBHOOK_TOKEN: serviceToken } : {} });
   const server = app.app.listen(0, '127.0.0.1');

@@ -59,7 +59,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
 
   before(async () => {
     // Missing binaries fail CI (CI=true) and skip the tests elsewhere.
-    const tools = ['prometheus', 'prometheus-alertmanager', 'prometheus-postgres-exporter', 'prometheus-redis-exporter'].map((n) => requireTool(n));
+    const tools = ['prometheus', 'alertmanager', 'prometheus-postgres-exporter', 'prometheus-redis-exporter'].map((n) => requireTool(n));
     const [promBin, amBin, pgBin, redisBin] = tools;
     if (!promBin || !amBin || !pgBin || !redisBin) return;
 

@@ -8,7 +8,8 @@ import { freePort } from './server-process';
 import { dockerDir } from './stack';
 
 /**
- * Real Prometheus, Alertmanager and exporters (Debian's binaries) run with the
+ * Real Prometheus and Alertmanager (the pinned releases, built by scripts/backends.sh)
+ * and exporters (Debian's packages) run with the
  * project's own configuration. What a test may change is limited to what cannot
  * be the same outside Compose: targets, URLs and the scrape/evaluation interval.
  */
@@ -58,10 +59,12 @@ function tempDir(label: string): string {
 }
 
 export interface PrometheusTargets {
-  backend: string;
+  backend?: string;
   postgres?: string;
   redis?: string;
   alertmanager?: string;
+  /** Jaeger's own telemetry and its spanmetrics exporter (8888 and 8889 in Compose). */
+  jaeger?: string[];
 }
 
 type Yaml = Record<string, unknown>;
@@ -74,16 +77,18 @@ export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: strin
   global.evaluation_interval = interval.evaluation;
   global.scrape_timeout = interval.scrape;
   config.rule_files = [path.join(rulesDir, '*.yml')];
-  const byJob: Record<string, string | undefined> = {
-    backend: targets.backend,
-    prometheus: selfAddress,
-    postgres: targets.postgres,
-    redis: targets.redis,
-    alertmanager: targets.alertmanager,
+  const one = (target: string | undefined) => (target === undefined ? undefined : [target]);
+  const byJob: Record<string, string[] | undefined> = {
+    backend: one(targets.backend),
+    prometheus: [selfAddress],
+    postgres: one(targets.postgres),
+    redis: one(targets.redis),
+    alertmanager: one(targets.alertmanager),
+    jaeger: targets.jaeger,
   };
   const jobs = (config.scrape_configs as Yaml[]).filter((j) => byJob[String(j.job_name)] !== undefined);
   for (const job of jobs) {
-    job.static_configs = [{ targets: [byJob[String(job.job_name)]] }];
+    job.static_configs = [{ targets: byJob[String(job.job_name)] }];
     // One given target stands in for the job's service discovery (DNS, files).
     delete job.dns_sd_configs;
     delete job.file_sd_configs;

@@ -1,15 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 
-/** Debian packages that provide the external tools the stack tests use. */
+const repoRoot = path.resolve(__dirname, '../..');
+
+/** Debian packages that provide the external tools the stack tests use and the project does not build. */
 const DEBIAN_PACKAGE: Record<string, string> = {
-  promtool: 'prometheus',
-  prometheus: 'prometheus',
-  amtool: 'prometheus-alertmanager',
-  alertmanager: 'prometheus-alertmanager',
-  'prometheus-alertmanager': 'prometheus-alertmanager',
   'prometheus-postgres-exporter': 'prometheus-postgres-exporter',
   'prometheus-redis-exporter': 'prometheus-redis-exporter',
   wrk: 'wrk',
@@ -17,40 +15,121 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   dnsmasq: 'dnsmasq-base',
 };
 
-/** Absolute path of an executable on PATH, or null. */
-export function findTool(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
+/** tools/versions.env: every pinned version, KEY=value lines. */
+export function pinnedVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(repoRoot, 'tools', 'versions.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(\S*)\s*$/.exec(line);
+    if (m?.[1]) out[m[1]] = m[2] ?? '';
   }
+  return out;
+}
+
+interface PinnedTool {
+  /** The scripts/backends.sh build that holds the binary: its cache directory is <build>-<version>. */
+  build: 'prometheus' | 'alertmanager' | 'jaeger';
+  versionKey: string;
+  versionArgs: string[];
+}
+
+/** The stack backends scripts/backends.sh builds from their pinned Go modules, the same releases Compose ships. */
+const PINNED: Record<string, PinnedTool> = {
+  prometheus: { build: 'prometheus', versionKey: 'PROMETHEUS_VERSION', versionArgs: ['--version'] },
+  promtool: { build: 'prometheus', versionKey: 'PROMETHEUS_VERSION', versionArgs: ['--version'] },
+  alertmanager: { build: 'alertmanager', versionKey: 'ALERTMANAGER_VERSION', versionArgs: ['--version'] },
+  amtool: { build: 'alertmanager', versionKey: 'ALERTMANAGER_VERSION', versionArgs: ['--version'] },
+  jaeger: { build: 'jaeger', versionKey: 'JAEGER_VERSION', versionArgs: ['version'] },
+};
+
+/** The version a pinned tool must report, from tools/versions.env. */
+export function pinnedVersion(name: string): string {
+  const spec = PINNED[name];
+  if (!spec) throw new Error(`${name} is not a pinned tool`);
+  const version = pinnedVersions()[spec.versionKey];
+  if (!version) throw new Error(`tools/versions.env has no ${spec.versionKey}`);
+  return version;
+}
+
+/** Where scripts/backends.sh puts a pinned tool: ${CLOUDMART_CACHE:-~/.cache/cloudmart}/go/<build>-<version>. */
+export function backendDir(name: string): string {
+  const spec = PINNED[name];
+  if (!spec) throw new Error(`${name} is not a pinned tool`);
+  const cache = process.env.CLOUDMART_CACHE || path.join(os.homedir(), '.cache', 'cloudmart');
+  return path.join(cache, 'go', `${spec.build}-${pinnedVersion(name)}`);
+}
+
+function executable(candidate: string): boolean {
+  try {
+    fs.accessSync(candidate, fs.constants.X_OK);
+    return fs.statSync(candidate).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Absolute path of an executable, or null: a pinned backend first from the cache
+ * scripts/backends.sh fills (so a developer who ran it needs no PATH change), then PATH.
+ */
+export function findTool(name: string): string | null {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  if (PINNED[name]) dirs.unshift(backendDir(name));
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    if (executable(candidate)) return candidate;
+  }
+  return null;
+}
+
+const versionSeen = new Map<string, string>();
+
+/** What `<bin> --version` (or `jaeger version`) prints, once per binary. */
+export function reportedVersion(name: string, bin: string): string {
+  const spec = PINNED[name];
+  if (!spec) throw new Error(`${name} is not a pinned tool`);
+  let output = versionSeen.get(bin);
+  if (output === undefined) {
+    output = runTool(bin, spec.versionArgs, { timeoutMs: 20_000 }).output;
+    versionSeen.set(bin, output);
+  }
+  return output;
+}
+
+function missing(message: string, t?: TestContext): null {
+  if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it`);
+  t?.skip(message);
   return null;
 }
 
 /**
  * The path of a required external tool.
- * When it is missing: under CI (CI=true) the test fails, because CI must
- * install it; elsewhere the test is skipped with a message and null is
- * returned, so the caller just returns:
+ * A pinned backend (prometheus, promtool, alertmanager, amtool, jaeger) must also
+ * report the version tools/versions.env pins, so an older distribution package on
+ * PATH never stands in for the release Compose ships.
+ * When it is missing or another version: under CI (CI=true) the test fails,
+ * because CI must provide it; elsewhere the test is skipped with a message and
+ * null is returned, so the caller just returns:
  *
  *   const promtool = requireTool('promtool', t);
  *   if (!promtool) return;
  */
 export function requireTool(name: string, t?: TestContext): string | null {
   const found = findTool(name);
+  if (PINNED[name]) {
+    const want = pinnedVersion(name);
+    const build = `scripts/backends.sh ${PINNED[name].build}`;
+    if (!found) return missing(`${name} ${want} not found in ${backendDir(name)} or on PATH (run ${build})`, t);
+    const reported = reportedVersion(name, found);
+    // The exact release, not a prefix: 3.14.0 must not match 3.14.01 or 13.14.0.
+    const exact = new RegExp(`(^|[^\\d.])v?${want.replaceAll('.', '\\.')}(?![\\d.]*\\d)`);
+    if (!exact.test(reported)) {
+      return missing(`${found} is not ${name} ${want} (it says: ${reported.split('\n')[0]}); run ${build}`, t);
+    }
+    return found;
+  }
   if (found) return found;
   const pkg = DEBIAN_PACKAGE[name];
-  const message = `${name} not found on PATH${pkg ? ` (apt-get install -y ${pkg})` : ''}`;
-  if (process.env.CI === 'true') {
-    throw new Error(`${message}; CI=true requires it`);
-  }
-  t?.skip(message);
-  return null;
+  return missing(`${name} not found on PATH${pkg ? ` (apt-get install -y ${pkg})` : ''}`, t);
 }
 
 export interface RunResult {

@@ -18,6 +18,7 @@ import {
   type ComposeService,
   type Yaml,
 } from '../helpers/stack';
+import { pinnedVersions } from '../helpers/tools';
 
 const CORE = ['backend', 'lb', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
 const GiB = 1024 ** 3;
@@ -76,6 +77,34 @@ test('no two services publish the same host port, across all files', () => {
   assert.deepEqual(publishedPorts(bySvc('backend').svc), [], 'replicas cannot share a host port');
   assert.equal(seen.get('3001/tcp'), 'compose/monitoring.yaml:grafana');
   assert.equal(seen.get('8081/tcp'), 'compose/exporters.yaml:cadvisor');
+});
+
+test('every published port binds to ${BIND_ADDRESS:-127.0.0.1}: loopback by default, one variable opens them all', () => {
+  let ports = 0;
+  for (const { file, name, svc } of services) {
+    for (const p of publishedPorts(svc)) {
+      ports += 1;
+      assert.equal(p.hostIp, '${BIND_ADDRESS:-127.0.0.1}', `${file}:${name} publishes ${p.published} on "${p.hostIp || 'every interface'}"`);
+    }
+  }
+  assert.ok(ports >= 15, `${ports} published ports`);
+  assert.match(fs.readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8'), /^# BIND_ADDRESS=127\.0\.0\.1$/m, '.env.example documents it');
+});
+
+test('node-exporter starts on Docker Desktop (no rslave on / by default); cAdvisor comes from ghcr.io at v0.57.0', () => {
+  const node = bySvc('node-exporter').svc;
+  const rootMount = (node.volumes as string[]).find((v) => v.startsWith('/:/host:'));
+  assert.equal(rootMount, '/:/host:${HOST_ROOT_MOUNT:-ro}', 'Docker Desktop refuses rslave: / is not a shared mount in its VM');
+  assert.ok(node.command.includes('--path.rootfs=/host'));
+  // gcr.io/cadvisor stopped at v0.52; v0.54-0.56 lose container metrics without a visible containerd socket.
+  assert.equal(bySvc('cadvisor').svc.image, 'ghcr.io/google/cadvisor:v0.57.0');
+});
+
+test('Prometheus, Alertmanager and Jaeger images are the releases the tests build and run (tools/versions.env)', () => {
+  const pins = pinnedVersions();
+  assert.equal(bySvc('prometheus').svc.image, `prom/prometheus:v${pins.PROMETHEUS_VERSION}`);
+  assert.equal(bySvc('alertmanager').svc.image, `prom/alertmanager:v${pins.ALERTMANAGER_VERSION}`);
+  assert.equal(bySvc('jaeger').svc.image, `jaegertracing/jaeger:${pins.JAEGER_VERSION}`);
 });
 
 test('every service has a memory limit and no container_name', () => {

@@ -1,7 +1,7 @@
 /**
  * Grafana provisioning and dashboards: valid JSON, unique uids, datasource
- * references that resolve to provisioned uids, and PromQL that Prometheus
- * 2.42's parser accepts (checked through promtool on a generated rule file).
+ * references that resolve to provisioned uids, and PromQL that the pinned
+ * Prometheus's parser accepts (checked through promtool on a generated rule file).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -180,7 +180,7 @@ test('dashboard provider path is where compose mounts the dashboards', () => {
   assert.equal(mount.split(':')[1], provider.options.path);
 });
 
-test('every dashboard PromQL expression parses with promtool (Prometheus 2.42)', (t) => {
+test('every dashboard PromQL expression parses with the pinned promtool', (t) => {
   const promtool = requireTool('promtool', t);
   if (!promtool) return;
   const queries = dashboardPromQL();
@@ -195,4 +195,28 @@ test('every dashboard PromQL expression parses with promtool (Prometheus 2.42)',
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('every alert-list panel filters by a rule source that exists: a provisioned Prometheus or Loki datasource that manages alerts', () => {
+  // Grafana's alert list keeps the rules whose rule source's name equals options.datasource;
+  // an Alertmanager datasource is never a rule source, so naming one empties the panel.
+  const ruleSources = new Map<string, Yaml>(
+    provisionedDatasources()
+      .filter((ds: Yaml) => ['prometheus', 'loki'].includes(ds.type) && ds.jsonData?.manageAlerts !== false)
+      .map((ds: Yaml) => [ds.name, ds]),
+  );
+  let panels = 0;
+  for (const { json } of dashboards()) {
+    for (const p of dashboardPanels(json).filter((x) => x.type === 'alertlist')) {
+      panels += 1;
+      const source = p.options?.datasource;
+      if (source === undefined || source === '') continue; // no filter: every rule source
+      assert.ok(ruleSources.has(source), `${json.uid} / ${p.title}: "${source}" is not a rule source (${[...ruleSources.keys()].join(', ')})`);
+    }
+  }
+  assert.ok(panels >= 1, 'the alerts overview has an alert list');
+  // The project's alert rules are evaluated by Prometheus: its datasource must be the one listed.
+  const overview = dashboardPanels(must(dashboards().find((d) => d.file === 'alerts-overview.json'), 'alerts-overview.json').json);
+  const list = must(overview.find((p: Yaml) => p.type === 'alertlist'), 'alert list panel');
+  assert.equal(ruleSources.get(list.options.datasource)?.type, 'prometheus');
 });
