@@ -96,6 +96,12 @@ const IMAGES: Record<string, ImageFacts> = {
     can: ['sh', 'bash', 'curl', '/bin/alloy'],
     read: 'other revision',
   },
+  'nginx:1.28.0-alpine': {
+    dockerfile: 'https://github.com/nginxinc/docker-nginx/blob/master/stable/alpine-slim/Dockerfile',
+    base: 'alpine (busybox wget; the alpine variant adds modules on top of alpine-slim)',
+    can: [...ALPINE, '/usr/sbin/nginx'],
+    read: 'other revision',
+  },
   'prom/node-exporter:v1.11.1': {
     dockerfile: 'https://github.com/prometheus/node_exporter/blob/v1.11.1/Dockerfile',
     base: 'quay.io/prometheus/busybox',
