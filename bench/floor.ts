@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     await Promise.all(running.map((r) => r.service.stop()));
   }
   await sleep(300);
-  await Promise.all(running.map((r) => r.receiver?.drain()));
+  await Promise.all(running.flatMap((r) => (r.receiver ? [r.receiver.drain()] : [])));
 
   const bare = new Map(slices.filter((s) => s.mode === 'bare').map((s) => [s.round, s]));
   const lines = [
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       `| ${r.mode} | ${median(own.map((s) => s.load.rps)).toFixed(0)} | ${ratio.toFixed(2)} | ${median(own.map((s) => s.load.p99Ms)).toFixed(2)} | ${median(own.map((s) => s.cpuUsPerRequest)).toFixed(0)} | ${r.mode === 'bare' ? '–' : over.toFixed(0)} | ${spans} |`,
     );
   }
-  await Promise.all(running.map((r) => r.receiver?.stop()));
+  await Promise.all(running.flatMap((r) => (r.receiver ? [r.receiver.stop()] : [])));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -202,7 +202,7 @@ async function stopModes(services: ModeService[]): Promise<void> {
 }
 
 async function closeReceivers(services: ModeService[]): Promise<void> {
-  await Promise.allSettled(services.map((m) => m.receiver?.stop()));
+  await Promise.allSettled(services.flatMap((m) => (m.receiver ? [m.receiver.stop()] : [])));
 }
 
 function loadOptions(ctx: Context, m: ModeService, endpoint: Endpoint, durationMs: number) {
@@ -268,7 +268,7 @@ async function runRounds(ctx: Context, first: number, last: number, processSet: 
   await stopModes(services);
   // The tracers flushed at shutdown; let the receivers read and decode the last batches.
   await sleep(300);
-  await Promise.all(services.map((m) => m.receiver?.drain()));
+  await Promise.all(services.flatMap((m) => (m.receiver ? [m.receiver.drain()] : [])));
   for (const m of services) {
     if (!m.receiver) continue;
     for (const endpoint of opts.endpoints) {

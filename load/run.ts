@@ -33,9 +33,9 @@ export function runLoad(s: RunSettings): Promise<Result> {
         timeout: 10,
         requests: s.scenario.requests(s.catalog),
       },
-      (err: unknown, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
+      (err: unknown, result) => (err ? reject(err instanceof Error ? err : new Error('the load generator failed', { cause: err })) : resolve(result)),
     );
-    const tty = s.progress.isTTY === true;
+    const tty = s.progress.isTTY;
     autocannon.track(instance, { outputStream: s.progress, renderProgressBar: tty, renderResultsTable: false });
     if (!tty) reportEvery(5, instance, s.progress);
     const stop = () => instance.stop();

@@ -10,7 +10,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => T)
       try {
         resolve(onTimeout());
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     }, ms);
   });

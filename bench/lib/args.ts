@@ -142,7 +142,7 @@ function parseServiceEnv(value: string): Record<string, string> {
       last = part.slice(0, eq);
       env[last] = part.slice(eq + 1);
     } else if (last) {
-      env[last] += `,${part}`;
+      env[last] = `${env[last] ?? ''},${part}`;
     } else {
       throw new UsageError(`--service-env: expected KEY=VALUE, got "${part}"`);
     }

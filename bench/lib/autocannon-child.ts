@@ -33,7 +33,7 @@ const instance = autocannon(
   },
   (err, r) => {
     if (err) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${(err as Error).message}\n`);
       process.exit(1);
     }
     const result: LoadResult = {

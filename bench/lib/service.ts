@@ -39,9 +39,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.resume();
+  child.stdout.resume();
   const stderr: string[] = [];
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 200) stderr.push(d);
   });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -153,7 +153,7 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help === true) return 'help';
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k]) : undefined);
 
   const urls = {} as Record<EndpointName, string>;
   for (const [name, e] of Object.entries(ENDPOINTS) as [EndpointName, (typeof ENDPOINTS)[EndpointName]][]) {

@@ -85,7 +85,8 @@ export class RedisCache implements Cache {
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === 'PONG';
+      await this.client.ping();
+      return true;
     } catch {
       return false;
     }

@@ -27,7 +27,7 @@ export interface DoraGaugeOptions {
 
 export interface DoraGauges {
   /** Recomputes now (the next scrape sees the result); resolves when done. */
-  refresh(): Promise<void>;
+  refresh: () => Promise<void>;
 }
 
 export function doraGauges(opts: DoraGaugeOptions): DoraGauges {

@@ -51,5 +51,5 @@ export function startElasticApm(config: Pick<Config, 'service' | 'untrackedPaths
     logger: logger.child({ component: 'elastic-apm' }),
     logLevel: (env.ELASTIC_APM_LOG_LEVEL as 'warning' | undefined) ?? 'warning',
   });
-  return apm as unknown as ElasticAgentLike;
+  return apm;
 }

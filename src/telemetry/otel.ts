@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import { envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { hostDetector, processDetector, resourceAttributesEnvDetector, resourceFromAttributes, serviceNameEnvDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type BatchSpanProcessorOptions, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -168,7 +168,7 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
       'deployment.environment': environment,
     }),
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
-    resourceDetectors: [envDetector, processDetector, hostDetector],
+    resourceDetectors: [resourceAttributesEnvDetector, serviceNameEnvDetector, processDetector, hostDetector],
     contextManager: config.tuning ? new HttpMessageContextManager() : new AsyncLocalStorageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.

@@ -34,7 +34,7 @@ describe('orders', () => {
       .send({ items: [{ productId: 1, quantity: 3 }, { productId: 2, quantity: 1 }], customerEmail: 'Ada@Example.com' })
       .expect(201);
     assert.equal(res.body.status, 'created');
-    assert.equal(res.body.totalCents, p1.priceCents * 3 + p2.priceCents);
+    assert.equal(res.body.totalCents, Number(p1.priceCents) * 3 + Number(p2.priceCents));
     assert.equal(res.body.items.length, 2);
     assert.equal(res.body.customerEmail, 'ada@example.com');
     assert.equal(res.headers.location, `/api/orders/${res.body.id}`);

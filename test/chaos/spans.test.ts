@@ -94,7 +94,7 @@ describe('spans of requests a fault was injected into', () => {
       signal: AbortSignal.timeout(300),
     }).then(
       () => false,
-      (err: Error) => err.name === 'TimeoutError',
+      (err: unknown) => err instanceof Error && err.name === 'TimeoutError',
     );
     assert.ok(aborted, 'the client gave up first');
     const span = await eventually('the server span to end when the client hung up', () => receiver.trace(traceId).find((s) => s.kind === SERVER_KIND));

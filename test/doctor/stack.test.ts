@@ -149,7 +149,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('a service Jaeger has never seen: a miss that says which services it does know', async (t) => {
-    if (missing) return t.skip(missing);
+    if (missing) { t.skip(missing); return; }
     const run = await runDoctor([...urls, '--only', 'jaeger', '--service', 'cloudmart-nobody']);
     assert.equal(run.code, 1, run.stdout);
     const line = lineOf(run.stdout, 'jaeger', 'traces of cloudmart-nobody');
@@ -159,7 +159,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('everything that runs is healthy: every line ok, exit 0', async (t) => {
-    if (missing || !server || !prometheus) return t.skip(missing);
+    if (missing || !server || !prometheus) { t.skip(missing); return; }
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/api/products?limit=3`)).status, 200);
     // Spans leave in batches and Prometheus scrapes every 2 s: wait for both before asking.
     const prom = prometheus;
@@ -194,7 +194,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('alerts in Alertmanager: each group with the receiver the routing tree chose', async (t) => {
-    if (missing || !alertmanager) return t.skip(missing);
+    if (missing || !alertmanager) { t.skip(missing); return; }
     // Posted the way Prometheus posts (API v2), so the routing in docker/alertmanager/alertmanager.yml decides.
     const res = await fetch(`${alertmanager.url}/api/v2/alerts`, {
       method: 'POST',
@@ -216,7 +216,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('an exporter that went away: the target is named, with the profile that starts it', async (t) => {
-    if (missing || !redisExporter || !prometheus) return t.skip(missing);
+    if (missing || !redisExporter || !prometheus) { t.skip(missing); return; }
     await redisExporter.stop();
     redisExporter = undefined;
     const prom = prometheus;

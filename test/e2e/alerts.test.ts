@@ -112,7 +112,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When errors and latency are injected under load, then every dashboard and rule query works and the service panels have data', async (t) => {
-    if (!ready) return t.skip('monitoring binaries missing');
+    if (!ready) { t.skip('monitoring binaries missing'); return; }
     const res = await chaos('PUT', { errorRate: 0.3, latencyMs: 800, routes: ['/api/products'], ttlSeconds: 900 });
     assert.equal(res.status, 200, await res.text());
     traffic = startTraffic({
@@ -167,7 +167,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When p95 latency stays above 0.5 s, then HighRequestLatency goes pending, fires and reaches the warning receiver', async (t) => {
-    if (!ready) return t.skip('monitoring binaries missing');
+    if (!ready) { t.skip('monitoring binaries missing'); return; }
     await until('HighRequestLatency firing', async () => (firstSeen.has('HighRequestLatency:firing') ? true : undefined), 4 * 60_000);
     assert.ok(firstSeen.has('HighRequestLatency:pending'), 'pending before firing');
     const delivered = await until('HighRequestLatency delivered', async () => recorder.find('/api/alerts/warning', 'HighRequestLatency', 'firing')[0], 90_000);
@@ -176,7 +176,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When the 5xx ratio stays above 10 %, then HTTPErrorRate fires after its 2 m and reaches the critical and DORA receivers', async (t) => {
-    if (!ready) return t.skip('monitoring binaries missing');
+    if (!ready) { t.skip('monitoring binaries missing'); return; }
     await until('HTTPErrorRate firing', async () => (firstSeen.has('HTTPErrorRate:firing') ? true : undefined), 5 * 60_000);
     const pendingAt = firstSeen.get('HTTPErrorRate:pending') ?? 0;
     const firingAt = firstSeen.get('HTTPErrorRate:firing') ?? 0;
@@ -189,7 +189,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When Postgres is unreachable for the exporter, then DatabaseConnectionFailed fires and inhibits HTTPErrorRate', async (t) => {
-    if (!ready) return t.skip('monitoring binaries missing');
+    if (!ready) { t.skip('monitoring binaries missing'); return; }
     exporterProxy.set('reset');
     await until('pg_up == 0', async () => ((await promQuery(prometheus.url, 'pg_up')).data?.result[0]?.value[1] === '0' ? true : undefined), 30_000);
     await until('DatabaseConnectionFailed firing', async () => (firstSeen.has('DatabaseConnectionFailed:firing') ? true : undefined), 3 * 60_000);
@@ -204,7 +204,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When the faults are cleared and Postgres returns, then resolved notifications arrive and the incidents close', async (t) => {
-    if (!ready) return t.skip('monitoring binaries missing');
+    if (!ready) { t.skip('monitoring binaries missing'); return; }
     exporterProxy.set('pass');
     assert.equal((await chaos('DELETE')).status, 200);
     await until('DatabaseConnectionFailed resolved', async () => recorder.find('/api/alerts/critical', 'DatabaseConnectionFailed', 'resolved')[0], 3 * 60_000);

@@ -3,7 +3,7 @@ import { LoopbackReceiver } from './loopback-receiver';
 
 /** One decoded event from the Elastic APM intake v2 stream: {metadata}, {transaction}, {span}, {error}, {metricset}. */
 export interface IntakeEvent {
-  type: 'metadata' | 'transaction' | 'span' | 'error' | 'metricset' | string;
+  type: string;
   body: Record<string, unknown>;
 }
 

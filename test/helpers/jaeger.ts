@@ -111,7 +111,7 @@ export function parentOf(span: JaegerSpan): string | undefined {
 
 /** GET /api/traces?service=...: the search the UI runs. */
 export async function searchTraces(queryUrl: string, params: Record<string, string>): Promise<JaegerTrace[]> {
-  const res = await fetch(`${queryUrl}/api/traces?${new URLSearchParams(params)}`);
+  const res = await fetch(`${queryUrl}/api/traces?${new URLSearchParams(params).toString()}`);
   if (!res.ok) throw new Error(`/api/traces: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { data: JaegerTrace[] | null }).data ?? [];
 }
@@ -135,7 +135,7 @@ export interface OtlpJsonResourceSpans {
 
 /** GET /api/v3/traces?query.service_name=...: OTLP JSON, one result chunk. */
 export async function searchTracesV3(queryUrl: string, params: Record<string, string>): Promise<OtlpJsonResourceSpans[]> {
-  const res = await fetch(`${queryUrl}/api/v3/traces?${new URLSearchParams(params)}`);
+  const res = await fetch(`${queryUrl}/api/v3/traces?${new URLSearchParams(params).toString()}`);
   const text = await res.text();
   // No match is a 404 with an error body, not an empty list.
   if (res.status === 404) return [];
@@ -145,7 +145,8 @@ export async function searchTracesV3(queryUrl: string, params: Record<string, st
 
 export function v3Spans(resourceSpans: OtlpJsonResourceSpans[]): Array<OtlpJsonSpan & { service: string }> {
   return resourceSpans.flatMap((rs) => {
-    const service = String(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '');
+    const name = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
+    const service = typeof name === 'string' ? name : '';
     return rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service })));
   });
 }
@@ -161,7 +162,7 @@ export interface SpmMetricFamily {
 export async function spm(queryUrl: string, kind: 'calls' | 'latencies' | 'errors', service: string): Promise<SpmMetricFamily> {
   const params = new URLSearchParams({ service, endTs: String(Date.now()), lookback: '120000', step: '1000', ratePer: '60000', spanKind: 'server' });
   if (kind === 'latencies') params.set('quantile', '0.95');
-  const res = await fetch(`${queryUrl}/api/metrics/${kind}?${params}`);
+  const res = await fetch(`${queryUrl}/api/metrics/${kind}?${params.toString()}`);
   const text = await res.text();
   if (!res.ok) throw new Error(`/api/metrics/${kind}: ${res.status} ${text}`);
   return JSON.parse(text) as SpmMetricFamily;

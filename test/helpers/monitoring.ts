@@ -131,7 +131,10 @@ export async function startPrometheus(bin: string, targets: PrometheusTargets, i
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+  return { ...p, stop: async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    } };
 }
 
 /** docker/alertmanager/alertmanager.yml, its webhooks sent to webhookBase with webhookToken as the token file's content. */
@@ -151,7 +154,10 @@ export async function startAlertmanager(bin: string, webhookBase: string, webhoo
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+  return { ...p, stop: async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    } };
 }
 
 export async function startPostgresExporter(bin: string, dataSourceName: string): Promise<ManagedProcess> {

@@ -131,7 +131,10 @@ export async function startNginx(bin: string, opts: { resolver: string; backend:
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })),
+    stop: async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -209,5 +212,8 @@ export async function startPrometheusWithResolver(
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => (await p.stop(), rmSync(dir, { recursive: true, force: true })) };
+  return { ...p, stop: async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    } };
 }

@@ -48,8 +48,8 @@ export async function startServerProcess(env: Record<string, string>, opts: Star
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
+  const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not listen in time; stderr: ${stderr.join('\n')}`)), opts.timeoutMs ?? 30_000);
     if (opts.readyPath) {
@@ -59,7 +59,7 @@ export async function startServerProcess(env: Record<string, string>, opts: Star
           const ok = await fetch(`http://127.0.0.1:${polled}${opts.readyPath}`).then((r) => r.ok, () => false);
           if (ok) {
             clearTimeout(timer);
-            return resolve(polled);
+            resolve(polled); return;
           }
           await sleep(100);
         }

@@ -231,7 +231,7 @@ export function substituteGrafanaVariables(expr: string, values: Partial<Record<
     route: '.*',
     job: 'backend',
     ...values,
-  } as Record<string, string>;
+  };
   return expr.replace(/\$\{?(\w+)\}?/g, (whole: string, name: string) => v[name] ?? whole);
 }
 

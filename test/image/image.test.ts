@@ -58,7 +58,7 @@ describe('the backend image', () => {
   });
 
   test('holds the built service and production dependencies only: no sources, tests, .git, .env or dev-only packages', async (t) => {
-    if (skipped) return t.skip('no image: the first test was skipped');
+    if (skipped) { t.skip('no image: the first test was skipped'); return; }
     const listing = await inImage(
       image,
       [
@@ -112,7 +112,7 @@ describe('the backend image', () => {
     });
 
     test('starts as user node, node itself PID 1, listening on PORT (not 3000), inside a 512 MB cgroup', async (t) => {
-      if (skipped) return t.skip('no image: the first test was skipped');
+      if (skipped) { t.skip('no image: the first test was skipped'); return; }
       port = await freePort();
       assert.notEqual(port, 3000);
       url = `http://127.0.0.1:${port}`;
@@ -146,7 +146,7 @@ describe('the backend image', () => {
     });
 
     test('its HEALTHCHECK reports healthy, and probes PORT: pointed at a closed port it fails', async (t) => {
-      if (skipped || !container) return t.skip('no container');
+      if (skipped || !container) { t.skip('no container'); return; }
       const run = await podman(['healthcheck', 'run', container.name]);
       assert.equal(run.code, 0, `healthcheck run: ${run.stdout}${run.stderr}`);
       const status = await container.inspect<{ Status: string; Log: { ExitCode: number }[] }>('.State.Healthcheck');
@@ -164,7 +164,7 @@ describe('the backend image', () => {
     });
 
     test('/api/products answers from Postgres, and its traces reach the OTLP receiver from inside the container', async (t) => {
-      if (skipped || !container) return t.skip('no container');
+      if (skipped || !container) { t.skip('no container'); return; }
       const res = await fetch(`${url}/api/products?limit=3`);
       assert.equal(res.status, 200);
       const body = (await res.json()) as { data: { id: number }[] };
@@ -175,7 +175,7 @@ describe('the backend image', () => {
     });
 
     test('logs JSON lines on stdout and nothing on stderr', async (t) => {
-      if (skipped || !container) return t.skip('no container');
+      if (skipped || !container) { t.skip('no container'); return; }
       const { stdout, stderr } = await container.logs();
       const lines = stdout.split('\n').filter((l) => l.length > 0);
       assert.ok(lines.length >= 5, `some log lines: ${stdout.slice(0, 500)}`);
@@ -188,7 +188,7 @@ describe('the backend image', () => {
     });
 
     test('podman stop (SIGTERM) lets an in-flight request finish, then it exits 0 well inside the stop timeout', async (t) => {
-      if (skipped || !container) return t.skip('no container');
+      if (skipped || !container) { t.skip('no container'); return; }
       const c = container;
       const body = JSON.stringify({ items: [{ productId: 3, quantity: 1 }], customerEmail: 'stop@example.com' });
       // A request whose body is still uploading when the signal arrives: genuinely in flight.

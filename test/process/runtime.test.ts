@@ -24,7 +24,7 @@ test('The image is built on the Node.js version tools/versions.env pins, from th
 test('CI runs the tests on the Node.js version the image is built on', (t) => {
   const { NODE_VERSION } = pins();
   // Outside CI a developer may run the suite on any supported Node; .ci/run installs the pin.
-  if (process.env.CI !== 'true') return t.skip(`CI is not "true"; this runs on ${process.version}`);
+  if (process.env.CI !== 'true') { t.skip(`CI is not "true"; this runs on ${process.version}`); return; }
   assert.equal(process.version, `v${NODE_VERSION}`);
 });
 
@@ -48,7 +48,7 @@ function olderNode(): { bin: string; version: string } | undefined {
 
 test('When started on an older Node.js, then each entry point exits 1 at once with one line naming the version it needs', (t) => {
   const old = olderNode();
-  if (!old) return t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`);
+  if (!old) { t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`); return; }
   const [, ...startArgs] = pkg.scripts.start.split(' ');
   const entries: string[][] = [startArgs, ['dist/server.js'], ['dist/scripts/migrate.js']];
   for (const args of entries) {

@@ -134,7 +134,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When three replicas start together, then the DORA deployment is recorded once', async (t) => {
-    if (skipReason) return t.skip(skipReason);
+    if (skipReason) { t.skip(skipReason); return; }
     const rows = await sql<{ n: string }>(database.url, 'SELECT count(*) AS n FROM dora_deployments WHERE version = $1', [VERSION]);
     assert.equal(Number(rows[0]?.n), 1);
     const said = (msg: string) => [...replicas.values()].filter((r) => r.logs.some((l) => l.msg === msg)).length;
@@ -143,7 +143,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When Prometheus reads the shipped config, then DNS discovery yields every replica as its own instance', async (t) => {
-    if (skipReason || !prometheus) return t.skip(skipReason);
+    if (skipReason || !prometheus) { t.skip(skipReason); return; }
     const prom = prometheus;
     const instances = await eventually(
       'three backend targets up',
@@ -163,7 +163,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When orders for scarce stock arrive through different replicas, then none oversells', async (t) => {
-    if (skipReason) return t.skip(skipReason);
+    if (skipReason) { t.skip(skipReason); return; }
     const STOCK = 8;
     await sql(database.url, 'UPDATE products SET stock = $2 WHERE id = $1', [SCARCE_PRODUCT, STOCK]);
     // Three customers per unit, sent at once, one after another to each replica in turn.
@@ -194,7 +194,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When an order is retried with its Idempotency-Key on another replica, then the first order comes back', async (t) => {
-    if (skipReason) return t.skip(skipReason);
+    if (skipReason) { t.skip(skipReason); return; }
     const place = (address: string) =>
       fetch(`${replicaUrl(address)}/api/orders`, {
         method: 'POST',
@@ -225,7 +225,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When one replica is killed under load, then the load balancer keeps serving and ServiceDown fires for that instance only', async (t) => {
-    if (skipReason || !nginx || !prometheus) return t.skip(skipReason);
+    if (skipReason || !nginx || !prometheus) { t.skip(skipReason); return; }
     const prom = prometheus;
     const victim = ADDRESSES[1] ?? '';
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 120_000, pauseMs: 20 });
@@ -282,7 +282,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When the replicas are restarted one at a time under load (SIGTERM, start again), then no request is lost', async (t) => {
-    if (skipReason || !nginx) return t.skip(skipReason);
+    if (skipReason || !nginx) { t.skip(skipReason); return; }
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 90_000, pauseMs: 20 });
     const exits: Array<number | null> = [];
     try {

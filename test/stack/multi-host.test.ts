@@ -26,7 +26,7 @@ function renderCompose(bin: string, file: string, vars: Record<string, string>):
       env: { PATH: process.env.PATH ?? '', HOME: tmp },
     });
     assert.equal(res.status, 0, `${res.stdout}\n${res.stderr}`);
-    return JSON.parse(res.stdout) as Yaml;
+    return JSON.parse(res.stdout);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -97,7 +97,7 @@ test('the commented remote_write example is valid Prometheus configuration once 
     .split('\n')
     .map((l) => l.replace(/^# ?/, ''))
     .join('\n');
-  const parsed = parseYaml(example) as Yaml;
+  const parsed = parseYaml(example);
   assert.deepEqual(
     parsed.remote_write.map((w: Yaml) => new URL(w.url).pathname),
     ['/api/v1/push', '/api/v1/receive', '/workspaces/ws-EXAMPLE/api/v1/remote_write'],
