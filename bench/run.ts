@@ -119,7 +119,9 @@ async function timeMetrics(url: string, n: number): Promise<{ medianMs: number; 
         .get(`${url}/metrics`, { agent, headers: { accept } }, (res) => {
           let bytes = 0;
           res.on('data', (c: Buffer) => (bytes += c.length));
-          res.on('end', () => (res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`/metrics answered ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`/metrics answered ${res.statusCode}`)),
+          );
         })
         .on('error', reject);
     });
@@ -176,7 +178,12 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
         const service = await startService({
           cwd: build.dir,
           env: envFor(mode, ctx, otlp ? { otlp: receiver?.url } : { apm: receiver?.url }),
-          nodeArgs: [...build.nodeFlags, ...(profiled ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${processSet}` : ''}.cpuprofile`] : [])],
+          nodeArgs: [
+            ...build.nodeFlags,
+            ...(profiled
+              ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${label}${ctx.opts.processes > 1 ? `.${processSet}` : ''}.cpuprofile`]
+              : []),
+          ],
         }).catch(async (err: unknown) => {
           await receiver?.stop();
           throw err;
@@ -336,7 +343,8 @@ async function main(): Promise<void> {
   const serviceDir = path.resolve(ROOT, opts.serviceDir ?? '.');
   const baselineDir = opts.baselineDir === undefined ? undefined : path.resolve(ROOT, opts.baselineDir);
   for (const dir of [serviceDir, baselineDir]) {
-    if (dir && !existsSync(path.join(dir, 'dist', 'server.js'))) throw new Error(`${dir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
+    if (dir && !existsSync(path.join(dir, 'dist', 'server.js')))
+      throw new Error(`${dir}/dist/server.js missing: build it first (npm run bench builds this checkout)`);
   }
   if (opts.cpuProf.length) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
@@ -345,7 +353,9 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const loadBefore = os.loadavg();
-  log(`${opts.rounds} round(s) × [${opts.modes.join(', ')}] × [${opts.endpoints.join(', ')}], ${opts.durationMs / 1000} s each, ${opts.connections} connections, ${opts.tool}`);
+  log(
+    `${opts.rounds} round(s) × [${opts.modes.join(', ')}] × [${opts.endpoints.join(', ')}], ${opts.durationMs / 1000} s each, ${opts.connections} connections, ${opts.tool}`,
+  );
   const db = await createTestDatabase('bench');
   const ctx: Context = {
     opts,
@@ -362,7 +372,11 @@ async function main(): Promise<void> {
   let long: LongRunResult | undefined;
   const embedded: EmbeddedRssResult[] = [];
   try {
-    execFileSync(process.execPath, ['dist/scripts/migrate.js'], { cwd: serviceDir, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['dist/scripts/migrate.js'], {
+      cwd: serviceDir,
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     for (let p = 1, first = 1; p <= opts.processes; p++) {
       const last = Math.round((p * opts.rounds) / opts.processes);
       if (opts.processes > 1) log(`process set ${p} of ${opts.processes}: rounds ${first}–${last}`);
@@ -374,7 +388,9 @@ async function main(): Promise<void> {
     if (opts.longRunMs > 0) {
       log(`long run: full telemetry, OTLP endpoint down, ${opts.longRunMs / 1000} s`);
       long = await longRun(ctx);
-      log(`long run: RSS ${long.first10sMb.toFixed(0)} MB (first 10 s) → ${long.last10sMb.toFixed(0)} MB (last 10 s), ${long.rps.toFixed(0)} req/s, ${long.errors} errors`);
+      log(
+        `long run: RSS ${long.first10sMb.toFixed(0)} MB (first 10 s) → ${long.last10sMb.toFixed(0)} MB (last 10 s), ${long.rps.toFixed(0)} req/s, ${long.errors} errors`,
+      );
     }
     if (opts.embeddedMs > 0) {
       for (const b of ctx.builds) {
@@ -391,7 +407,9 @@ async function main(): Promise<void> {
 
   const profiles: ProfileSummary[] = [];
   if (opts.cpuProf.length && existsSync(PROFILE_DIR)) {
-    for (const f of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    for (const f of readdirSync(PROFILE_DIR)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()) {
       profiles.push(summarizeProfile(path.join(PROFILE_DIR, f), 20));
     }
   }
@@ -440,7 +458,10 @@ async function main(): Promise<void> {
   if (opts.cpuProf.length) lines.push(`Note: ${opts.cpuProf.join(', ')} ran under --cpu-prof; those numbers include the profiler overhead.`, '');
   lines.push('Targets (full telemetry, 100 % sampling, cached GET /api/products; the embedded default):', '');
   for (const t of targets) lines.push(`- ${t.pass ? 'PASS' : 'FAIL'} ${t.name}: ${t.value}`);
-  lines.push('', `${os.cpus().length} CPUs, node ${process.version} ${results.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`);
+  lines.push(
+    '',
+    `${os.cpus().length} CPUs, node ${process.version} ${results.nodeFlags.join(' ') || '(V8 default heap)'}, ${results.elapsedS} s; JSON: ${path.relative(ROOT, out)}`,
+  );
   process.stdout.write(`\n${lines.join('\n')}\n`);
   for (const p of profiles) process.stdout.write(`\n${formatSummary(p)}\n`);
 }

@@ -46,7 +46,11 @@ export function parseDuration(s: string): number | undefined {
 }
 
 const positiveInt = (name: string, max: number) =>
-  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).min(1, `${name} must be at least 1`).max(max, `${name} must be at most ${max}`);
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`);
 
 const schema = z.object({
   duration: z
@@ -62,7 +66,12 @@ const schema = z.object({
     .pipe(z.number().min(1, '--duration must be at least 1s').max(MAX_DURATION_SECONDS, `--duration must be at most ${MAX_DURATION_SECONDS}s`))
     .optional(),
   connections: positiveInt('--connections', 1000).optional(),
-  rate: z.coerce.number({ error: '--rate must be a number' }).int('--rate must be a whole number').min(0).max(100_000, '--rate must be at most 100000').optional(),
+  rate: z.coerce
+    .number({ error: '--rate must be a number' })
+    .int('--rate must be a whole number')
+    .min(0)
+    .max(100_000, '--rate must be at most 100000')
+    .optional(),
   amount: positiveInt('--amount', MAX_AMOUNT).default(MAX_AMOUNT),
 });
 

@@ -7,7 +7,7 @@ export class ChaosClientError extends Error {
 
 const hints: Record<number, string> = {
   401: 'no token: pass --token or set CHAOS_TOKEN',
-  403: 'the token was refused: it must equal the service\'s CHAOS_TOKEN',
+  403: "the token was refused: it must equal the service's CHAOS_TOKEN",
   404: 'fault injection is not enabled on the service (start it with CHAOS_ENABLED=true and a CHAOS_TOKEN)',
 };
 
@@ -52,7 +52,9 @@ export class ChaosClient {
         signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
-      throw new ChaosClientError(`${method} ${this.endpoint} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      throw new ChaosClientError(
+        `${method} ${this.endpoint} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {

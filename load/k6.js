@@ -108,10 +108,26 @@ export function browse(c) {
 }
 
 export function checkout(c) {
-  const count = Math.min(weighted([[1, 50], [2, 30], [3, 15], [4, 5]]), c.ids.length);
+  const count = Math.min(
+    weighted([
+      [1, 50],
+      [2, 30],
+      [3, 15],
+      [4, 5],
+    ]),
+    c.ids.length,
+  );
   const ids = new Set();
   while (ids.size < count) ids.add(pick(c.ids));
-  const items = [...ids].map((productId) => ({ productId, quantity: weighted([[1, 70], [2, 20], [3, 7], [5, 3]]) }));
+  const items = [...ids].map((productId) => ({
+    productId,
+    quantity: weighted([
+      [1, 70],
+      [2, 20],
+      [3, 7],
+      [5, 3],
+    ]),
+  }));
   const body = JSON.stringify({ items, customerEmail: `shopper${Math.floor(Math.random() * 500) + 1}@example.com` });
   const res = http.post(`${BASE_URL}/api/orders`, body, { headers: { 'Content-Type': 'application/json' }, tags: { name: 'order' } });
   check(res, { 'order placed or out of stock': (r) => r.status === 201 || r.status === 409 });

@@ -56,10 +56,26 @@ function browsePath(c: Catalog): string {
 
 /** 1–4 distinct products; most lines are a single unit, a few are 2–5. */
 function orderBody(c: Catalog): string {
-  const count = Math.min(weighted([[1, 50], [2, 30], [3, 15], [4, 5]] as const), c.ids.length);
+  const count = Math.min(
+    weighted([
+      [1, 50],
+      [2, 30],
+      [3, 15],
+      [4, 5],
+    ] as const),
+    c.ids.length,
+  );
   const ids = new Set<number>();
   while (ids.size < count) ids.add(pick(c.ids));
-  const items = [...ids].map((productId) => ({ productId, quantity: weighted([[1, 70], [2, 20], [3, 7], [5, 3]] as const) }));
+  const items = [...ids].map((productId) => ({
+    productId,
+    quantity: weighted([
+      [1, 70],
+      [2, 20],
+      [3, 7],
+      [5, 3],
+    ] as const),
+  }));
   return JSON.stringify({ items, customerEmail: `shopper${Math.floor(Math.random() * 500) + 1}@example.com` });
 }
 

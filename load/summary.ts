@@ -19,11 +19,7 @@ export interface Summary {
   fault: { requested: ChaosFaultsInput; switchedOn: boolean; cleared: boolean } | null;
 }
 
-export function summarize(
-  result: Result,
-  scenario: Scenario,
-  run: { url: string; rate?: number; interrupted: boolean; fault: Summary['fault'] },
-): Summary {
+export function summarize(result: Result, scenario: Scenario, run: { url: string; rate?: number; interrupted: boolean; fault: Summary['fault'] }): Summary {
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
   const expected: Record<string, number> = {};
@@ -73,7 +69,9 @@ export function formatSummary(s: Summary, scenario: Scenario): string {
   ];
   for (const [code, n] of Object.entries(s.expected)) lines.push(`  expected   ${num(n)} × ${code} ${scenario.expected[Number(code)] ?? ''}`.trimEnd());
   const e = s.errors;
-  lines.push(`  errors     ${num(e.serverErrors)} 5xx, ${num(e.unexpectedClientErrors)} unexpected 4xx, ${num(e.connectionErrors)} connection errors (${num(e.timeouts)} timeouts)`);
+  lines.push(
+    `  errors     ${num(e.serverErrors)} 5xx, ${num(e.unexpectedClientErrors)} unexpected 4xx, ${num(e.connectionErrors)} connection errors (${num(e.timeouts)} timeouts)`,
+  );
   if (s.fault) {
     const state = s.fault.cleared ? 'switched off again' : 'MAY STILL BE ON';
     lines.push(`  fault      ${JSON.stringify(s.fault.requested)} ${s.fault.switchedOn ? `was on during the run, ${state}` : 'was not switched on'}`);

@@ -6,7 +6,10 @@ import net from 'node:net';
  * request (even a DNS lookup) is made.
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (host === 'localhost') return true;
   if (net.isIPv4(host)) return host.split('.')[0] === '127';
   if (net.isIPv6(host)) {

@@ -79,7 +79,15 @@ export function createApp(deps: AppDeps): App {
       checks: [
         { name: 'postgres', required: true, check: () => db.ping() },
         ...(cache.kind === 'redis'
-          ? [{ name: 'redis', required: false, check: async () => { if (!(await cache.ping())) throw new Error('no PONG'); } }]
+          ? [
+              {
+                name: 'redis',
+                required: false,
+                check: async () => {
+                  if (!(await cache.ping())) throw new Error('no PONG');
+                },
+              },
+            ]
           : []),
       ],
     }),

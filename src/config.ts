@@ -3,9 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 // src/ and dist/ both sit one level below package.json.
-const packageVersion = (
-  JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
-).version;
+const packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * One typed, validated config object, read from the environment (12-factor).
@@ -13,9 +11,7 @@ const packageVersion = (
  * a compose file fails loudly at start instead of misbehaving under load.
  */
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -83,13 +79,9 @@ const envSchema = z.object({
   WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
-export type DatabaseConfig =
-  | { kind: 'postgres'; connectionString: string; poolMax: number }
-  | { kind: 'embedded'; dataDir?: string; lowMemory: boolean };
+export type DatabaseConfig = { kind: 'postgres'; connectionString: string; poolMax: number } | { kind: 'embedded'; dataDir?: string; lowMemory: boolean };
 
-export type CacheConfig =
-  | { kind: 'redis'; url: string; commandTimeoutMs: number; keyPrefix: string }
-  | { kind: 'memory'; maxEntries: number };
+export type CacheConfig = { kind: 'redis'; url: string; commandTimeoutMs: number; keyPrefix: string } | { kind: 'memory'; maxEntries: number };
 
 export interface Config {
   port: number;
@@ -214,7 +206,12 @@ export function loadConfig(env: Env = process.env): Config {
     untrackedPaths: UNTRACKED_PATHS,
     service: {
       // OpenTelemetry's precedence first, then the Elastic agent's variable, then the course's.
-      name: e.OTEL_SERVICE_NAME ?? resourceAttribute(e.OTEL_RESOURCE_ATTRIBUTES, 'service.name') ?? e.ELASTIC_APM_SERVICE_NAME ?? e.SERVICE_NAME ?? 'cloudmart-backend',
+      name:
+        e.OTEL_SERVICE_NAME ??
+        resourceAttribute(e.OTEL_RESOURCE_ATTRIBUTES, 'service.name') ??
+        e.ELASTIC_APM_SERVICE_NAME ??
+        e.SERVICE_NAME ??
+        'cloudmart-backend',
       version: e.SERVICE_VERSION,
       commitSha: e.GIT_COMMIT_SHA?.toLowerCase(),
       commitTime: e.GIT_COMMIT_TIME,
@@ -225,7 +222,9 @@ export function loadConfig(env: Env = process.env): Config {
     chaos: { enabled: e.CHAOS_ENABLED, token: e.CHAOS_TOKEN },
     webhookToken: e.WEBHOOK_TOKEN,
     dora: {
-      incidentSeverities: e.DORA_INCIDENT_SEVERITIES.split(',').map((s) => s.trim()).filter(Boolean),
+      incidentSeverities: e.DORA_INCIDENT_SEVERITIES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       recordDeployment: e.DORA_RECORD_DEPLOYMENT,
       githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
     },

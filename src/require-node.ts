@@ -10,7 +10,11 @@ export const MINIMUM_NODE = '26.0.0';
 
 /** Whether version a (dotted numbers, an optional leading "v") is at least b. */
 export function atLeast(a: string, b: string): boolean {
-  const parse = (v: string) => v.replace(/^v/, '').split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const parse = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split('.')
+      .map((n) => Number.parseInt(n, 10) || 0);
   const [x, y] = [parse(a), parse(b)];
   for (let i = 0; i < 3; i++) {
     const d = (x[i] ?? 0) - (y[i] ?? 0);

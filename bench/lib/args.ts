@@ -92,7 +92,10 @@ function positiveInt(name: string, v: string): number {
 }
 
 function listOf<T extends string>(name: string, v: string, allowed: readonly T[]): T[] {
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const i of items) {
     if (!allowed.includes(i as T)) throw new UsageError(`--${name}: unknown "${i}" (use ${allowed.join(', ')})`);
   }

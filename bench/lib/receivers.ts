@@ -138,7 +138,9 @@ export class CountingApmReceiver extends Receiver {
     this.requests++;
     if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
       await readBody(req);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ version: '8.19.0', build_date: '2025-01-01T00:00:00Z', build_sha: 'bench' }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ version: '8.19.0', build_date: '2025-01-01T00:00:00Z', build_sha: 'bench' }));
       return;
     }
     if (req.method !== 'POST' || !req.url?.startsWith('/intake/v2/events')) {

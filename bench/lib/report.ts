@@ -136,7 +136,10 @@ export function markdownTable(summaries: Summary[], endpoint: Endpoint): string 
  */
 function ratioTarget(name: string, median: number, perRound: number[], passes: (ratio: number) => boolean): Target {
   const valid = perRound.filter((r) => Number.isFinite(r));
-  const spread = valid.length > 1 ? `; rounds ${Math.min(...valid).toFixed(2)}–${Math.max(...valid).toFixed(2)}×, ${valid.filter(passes).length} of ${valid.length} passing` : '';
+  const spread =
+    valid.length > 1
+      ? `; rounds ${Math.min(...valid).toFixed(2)}–${Math.max(...valid).toFixed(2)}×, ${valid.filter(passes).length} of ${valid.length} passing`
+      : '';
   return { name, value: `${median.toFixed(2)}×${spread}`, pass: passes(median) };
 }
 
@@ -170,7 +173,11 @@ export function embeddedTargets(results: EmbeddedRssResult[]): Target[] {
   if (!own) return [];
   return [
     { name: 'embedded: RSS idle ≤ 250 MB', value: `${own.idleMb.toFixed(0)} MB`, pass: own.idleMb <= 250 },
-    { name: 'embedded: RSS under browse load ≤ 350 MB', value: `${own.loadMaxMb.toFixed(0)} MB max, ${own.errors} errors`, pass: own.loadMaxMb <= 350 && own.errors === 0 },
+    {
+      name: 'embedded: RSS under browse load ≤ 350 MB',
+      value: `${own.loadMaxMb.toFixed(0)} MB max, ${own.errors} errors`,
+      pass: own.loadMaxMb <= 350 && own.errors === 0,
+    },
   ];
 }
 

@@ -54,7 +54,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       child.kill('SIGKILL');
       throw new Error(`service did not answer ${readyPath} in time; stderr: ${stderr.join('')}`);
     }
-    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await sleep(100);
   }

@@ -43,21 +43,43 @@ function stranger(component: Component, check: string, url: string, r: HttpResul
 const readySchema = z.object({
   status: z.string(),
   reason: z.string().optional(),
-  dependencies: z.record(z.string(), z.object({ status: z.string(), required: z.boolean().optional(), latencyMs: z.number().optional(), error: z.string().optional() })),
+  dependencies: z.record(
+    z.string(),
+    z.object({ status: z.string(), required: z.boolean().optional(), latencyMs: z.number().optional(), error: z.string().optional() }),
+  ),
 });
 
 export async function checkBackend(o: DoctorOptions): Promise<CheckLine[]> {
   const url = `${o.urls.backend}/health/ready`;
   const r = await httpGet(url, o);
   if (r.kind === 'unreachable') {
-    return [miss('backend', 'ready', `${url}: ${r.reason}`, `${COMPOSE} up -d --build; if it is running, ${COMPOSE} ps backend (healthy?) and ${COMPOSE} logs --tail=50 backend`)];
+    return [
+      miss(
+        'backend',
+        'ready',
+        `${url}: ${r.reason}`,
+        `${COMPOSE} up -d --build; if it is running, ${COMPOSE} ps backend (healthy?) and ${COMPOSE} logs --tail=50 backend`,
+      ),
+    ];
   }
   const body = parseBody(r.text, readySchema);
   if (!body) return [stranger('backend', 'ready', url, r, "CloudMart's /health/ready", 'backend')];
-  const deps = Object.entries(body.dependencies).map(([name, d]) => `${name} ${d.status}${d.latencyMs !== undefined ? ` ${d.latencyMs} ms` : ''}${d.error ? ` (${d.error})` : ''}`);
-  const down = Object.entries(body.dependencies).filter(([, d]) => d.status !== 'up').map(([name]) => name);
+  const deps = Object.entries(body.dependencies).map(
+    ([name, d]) => `${name} ${d.status}${d.latencyMs !== undefined ? ` ${d.latencyMs} ms` : ''}${d.error ? ` (${d.error})` : ''}`,
+  );
+  const down = Object.entries(body.dependencies)
+    .filter(([, d]) => d.status !== 'up')
+    .map(([name]) => name);
   if (r.status === 200 && body.status === 'ready' && down.length === 0) return [ok('backend', 'ready', `${url}: ready (${deps.join(', ')})`)];
-  if (body.reason) return [miss('backend', 'ready', `${url}: ${body.status}: ${body.reason}`, `the backend is stopping; ${COMPOSE} up -d backend, then ${COMPOSE} logs --tail=50 backend`)];
+  if (body.reason)
+    return [
+      miss(
+        'backend',
+        'ready',
+        `${url}: ${body.status}: ${body.reason}`,
+        `the backend is stopping; ${COMPOSE} up -d backend, then ${COMPOSE} logs --tail=50 backend`,
+      ),
+    ];
   const fixes = [`${COMPOSE} ps ${down.join(' ')} and ${COMPOSE} logs --tail=50 ${down.join(' ')}`];
   if (down.includes('redis')) fixes.push('a chaos fault with cacheDown also marks redis down: DELETE /api/admin/chaos clears it');
   const what = r.status === 200 ? 'ready, but' : `${r.status} ${body.status}:`;
@@ -152,7 +174,13 @@ async function checkTargets(o: DoctorOptions, base: string): Promise<CheckLine> 
   const body = parseBody(r.text, targetsSchema);
   if (!body) return stranger('prometheus', 'targets', url, r, "Prometheus's targets API", 'prometheus');
   const targets = body.data.activeTargets;
-  if (targets.length === 0) return miss('prometheus', 'targets', 'no scrape targets configured', `${COMPOSE} up -d --force-recreate prometheus (its config is docker/prometheus/prometheus.yml)`);
+  if (targets.length === 0)
+    return miss(
+      'prometheus',
+      'targets',
+      'no scrape targets configured',
+      `${COMPOSE} up -d --force-recreate prometheus (its config is docker/prometheus/prometheus.yml)`,
+    );
   const bad = targets.filter((t) => t.health !== 'up');
   if (bad.length === 0) return ok('prometheus', 'targets', `${targets.length} targets up (${countBy(targets.map((t) => t.scrapePool))})`);
   // The scrape URL is already named; what follows it ("connect: connection refused") is the reason.
@@ -234,10 +262,16 @@ export async function checkPrometheus(o: DoctorOptions): Promise<CheckLine[]> {
   const r = await httpGet(`${base}/-/ready`, o);
   if (r.kind === 'unreachable') {
     const why = 'Prometheus does not answer';
-    return [unreachable('prometheus', 'ready', base, r.reason, 'prometheus'), skip('prometheus', 'targets', why), skip('prometheus', 'rules', why), skip('prometheus', 'sends to Alertmanager', why)];
+    return [
+      unreachable('prometheus', 'ready', base, r.reason, 'prometheus'),
+      skip('prometheus', 'targets', why),
+      skip('prometheus', 'rules', why),
+      skip('prometheus', 'sends to Alertmanager', why),
+    ];
   }
   if (r.status !== 200) {
-    if (r.status === 503) return [miss('prometheus', 'ready', `${base}/-/ready: 503, still starting (replaying its WAL)`, 'wait a minute and run the doctor again')];
+    if (r.status === 503)
+      return [miss('prometheus', 'ready', `${base}/-/ready: 503, still starting (replaying its WAL)`, 'wait a minute and run the doctor again')];
     return [stranger('prometheus', 'ready', `${base}/-/ready`, r, 'Prometheus', 'prometheus')];
   }
   const lines = [ok('prometheus', 'ready', `${base} ready`)];
@@ -260,7 +294,9 @@ const amGroupsSchema = z.array(
 /** Receiver names of docker/alertmanager/alertmanager.yml. */
 export function expectedReceivers(root = REPO_ROOT): string[] {
   try {
-    const doc = z.object({ receivers: z.array(z.object({ name: z.string() })) }).safeParse(parseYaml(readFileSync(path.join(root, 'docker', 'alertmanager', 'alertmanager.yml'), 'utf8')));
+    const doc = z
+      .object({ receivers: z.array(z.object({ name: z.string() })) })
+      .safeParse(parseYaml(readFileSync(path.join(root, 'docker', 'alertmanager', 'alertmanager.yml'), 'utf8')));
     return doc.success ? doc.data.receivers.map((x) => x.name).sort() : [];
   } catch {
     return [];
@@ -271,7 +307,8 @@ export async function checkAlertmanager(o: DoctorOptions): Promise<CheckLine[]> 
   const base = o.urls.alertmanager;
   const url = `${base}/api/v2/status`;
   const r = await httpGet(url, o);
-  if (r.kind === 'unreachable') return [unreachable('alertmanager', 'ready', base, r.reason, 'alertmanager'), skip('alertmanager', 'receivers and groups', 'Alertmanager does not answer')];
+  if (r.kind === 'unreachable')
+    return [unreachable('alertmanager', 'ready', base, r.reason, 'alertmanager'), skip('alertmanager', 'receivers and groups', 'Alertmanager does not answer')];
   const status = r.status === 200 ? parseBody(r.text, amStatusSchema) : null;
   if (!status) return [stranger('alertmanager', 'ready', url, r, "Alertmanager's status API", 'alertmanager')];
   const lines = [ok('alertmanager', 'ready', `${base} ready${status.versionInfo ? ` (version ${status.versionInfo.version})` : ''}`)];
@@ -280,7 +317,14 @@ export async function checkAlertmanager(o: DoctorOptions): Promise<CheckLine[]> 
   const receivers = rec.kind === 'answer' ? parseBody(rec.text, amReceiversSchema) : null;
   const groups = grp.kind === 'answer' ? parseBody(grp.text, amGroupsSchema) : null;
   if (!receivers || !groups) {
-    lines.push(miss('alertmanager', 'receivers and groups', `${base}/api/v2/receivers or /api/v2/alerts/groups did not answer as Alertmanager does`, `${COMPOSE} logs --tail=50 alertmanager`));
+    lines.push(
+      miss(
+        'alertmanager',
+        'receivers and groups',
+        `${base}/api/v2/receivers or /api/v2/alerts/groups did not answer as Alertmanager does`,
+        `${COMPOSE} logs --tail=50 alertmanager`,
+      ),
+    );
     return lines;
   }
   const names = new Set(receivers.map((x) => x.name));
@@ -315,7 +359,16 @@ const tracesSchema = z.object({
     .array(
       z.object({
         traceID: z.string(),
-        spans: z.array(z.object({ operationName: z.string(), startTime: z.number(), references: z.array(z.object({ refType: z.string() })).nullable().optional() })),
+        spans: z.array(
+          z.object({
+            operationName: z.string(),
+            startTime: z.number(),
+            references: z
+              .array(z.object({ refType: z.string() }))
+              .nullable()
+              .optional(),
+          }),
+        ),
       }),
     )
     .nullable(),
@@ -344,14 +397,19 @@ export async function checkJaeger(o: DoctorOptions): Promise<CheckLine[]> {
   if (!latest) return [miss('jaeger', `traces of ${o.service}`, `no trace of ${o.service} in the last ${o.lookbackSeconds / 60} minutes`, noTraces)];
   const root = latest.spans.find((s) => !s.references?.some((ref) => ref.refType === 'CHILD_OF')) ?? latest.spans[0];
   const ago = root ? Math.max(0, Math.round((endUs - root.startTime) / 1_000_000)) : 0;
-  return [ok('jaeger', `traces of ${o.service}`, `latest trace ${latest.traceID}: ${root?.operationName ?? '?'}, ${latest.spans.length} span(s), ${ago} s ago`)];
+  return [
+    ok('jaeger', `traces of ${o.service}`, `latest trace ${latest.traceID}: ${root?.operationName ?? '?'}, ${latest.spans.length} span(s), ${ago} s ago`),
+  ];
 }
 
 // --------------------------------------------------------------------- loki
 
 const streamsSchema = z.object({
   status: z.literal('success'),
-  data: z.object({ resultType: z.string(), result: z.array(z.object({ stream: z.record(z.string(), z.string()), values: z.array(z.tuple([z.string(), z.string()])) })) }),
+  data: z.object({
+    resultType: z.string(),
+    result: z.array(z.object({ stream: z.record(z.string(), z.string()), values: z.array(z.tuple([z.string(), z.string()])) })),
+  }),
 });
 const labelValuesSchema = z.object({ status: z.literal('success'), data: z.array(z.string()).optional() });
 
@@ -361,7 +419,15 @@ export async function checkLoki(o: DoctorOptions): Promise<CheckLine[]> {
   const r = await httpGet(`${base}/ready`, o);
   if (r.kind === 'unreachable') return [unreachable('loki', check, base, r.reason, 'loki')];
   if (r.status !== 200) {
-    if (r.status === 503) return [miss('loki', check, `${base}/ready: 503 (${excerpt(r.text, 60)})`, `Loki needs about 15 s after start; wait and run the doctor again, else ${COMPOSE} logs --tail=50 loki`)];
+    if (r.status === 503)
+      return [
+        miss(
+          'loki',
+          check,
+          `${base}/ready: 503 (${excerpt(r.text, 60)})`,
+          `Loki needs about 15 s after start; wait and run the doctor again, else ${COMPOSE} logs --tail=50 loki`,
+        ),
+      ];
     return [stranger('loki', check, `${base}/ready`, r, 'Loki', 'loki')];
   }
   const endNs = BigInt(Date.now()) * 1_000_000n;
@@ -371,10 +437,15 @@ export async function checkLoki(o: DoctorOptions): Promise<CheckLine[]> {
   if (q.kind === 'unreachable') return [unreachable('loki', check, base, q.reason, 'loki')];
   const body = parseBody(q.text, streamsSchema);
   if (!body) {
-    if (q.status === 400) return [miss('loki', check, `Loki refused the query ${o.lokiSelector}: ${excerpt(q.text, 100)}`, 'pass a valid LogQL stream selector with --loki-selector')];
+    if (q.status === 400)
+      return [
+        miss('loki', check, `Loki refused the query ${o.lokiSelector}: ${excerpt(q.text, 100)}`, 'pass a valid LogQL stream selector with --loki-selector'),
+      ];
     return [stranger('loki', check, qUrl, q, "Loki's query API", 'loki')];
   }
-  const latest = body.data.result.flatMap((s) => s.values.map(([ts, line]) => ({ ts, line, stream: s.stream }))).sort((a, b) => (BigInt(b.ts) > BigInt(a.ts) ? 1 : -1))[0];
+  const latest = body.data.result
+    .flatMap((s) => s.values.map(([ts, line]) => ({ ts, line, stream: s.stream })))
+    .sort((a, b) => (BigInt(b.ts) > BigInt(a.ts) ? 1 : -1))[0];
   if (latest) {
     const ago = Math.max(0, Number((endNs - BigInt(latest.ts)) / 1_000_000_000n));
     return [ok('loki', check, `latest ${o.lokiSelector} line ${ago} s ago: ${excerpt(latest.line, 90)}`)];
@@ -417,7 +488,14 @@ export async function checkGrafana(o: DoctorOptions, elasticRunning: Promise<boo
   const health = parseBody(r.text, grafanaHealthSchema);
   if (!health) return [stranger('grafana', 'up', url, r, "Grafana's /api/health", 'grafana')];
   if (r.status !== 200 || health.database !== 'ok') {
-    return [miss('grafana', 'up', `${url}: database ${health.database}`, `${COMPOSE} logs --tail=50 grafana; a damaged grafana-data volume is reset by ${COMPOSE} down and docker volume rm cloudmart_grafana-data`)];
+    return [
+      miss(
+        'grafana',
+        'up',
+        `${url}: database ${health.database}`,
+        `${COMPOSE} logs --tail=50 grafana; a damaged grafana-data volume is reset by ${COMPOSE} down and docker volume rm cloudmart_grafana-data`,
+      ),
+    ];
   }
   const lines = [ok('grafana', 'up', `${base} up${health.version ? ` (version ${health.version})` : ''}`)];
 
@@ -489,10 +567,20 @@ export interface ElasticProbe {
 
 export async function checkElastic(o: DoctorOptions): Promise<ElasticProbe> {
   const { kibana, apmServer, elasticsearch } = o.urls;
-  if (o.elastic === false || !o.components.includes('elastic')) return { running: false, lines: [skip('elastic', 'Kibana / APM server', 'not checked (--no-elastic or --skip elastic)')] };
+  if (o.elastic === false || !o.components.includes('elastic'))
+    return { running: false, lines: [skip('elastic', 'Kibana / APM server', 'not checked (--no-elastic or --skip elastic)')] };
   const [k, a, e] = await Promise.all([httpGet(`${kibana}/api/status`, o), httpGet(`${apmServer}/`, o), httpGet(`${elasticsearch}/`, o)]);
   if (o.elastic === undefined && k.kind === 'unreachable' && a.kind === 'unreachable' && e.kind === 'unreachable') {
-    return { running: false, lines: [skip('elastic', 'Kibana / APM server', `Elastic profile not running (nothing answers on ${new URL(kibana).host}, ${new URL(apmServer).host}, ${new URL(elasticsearch).host}); pass --elastic to require it`)] };
+    return {
+      running: false,
+      lines: [
+        skip(
+          'elastic',
+          'Kibana / APM server',
+          `Elastic profile not running (nothing answers on ${new URL(kibana).host}, ${new URL(apmServer).host}, ${new URL(elasticsearch).host}); pass --elastic to require it`,
+        ),
+      ],
+    };
   }
   const lines: CheckLine[] = [];
   const start = `${COMPOSE} --profile elastic up -d`;
@@ -501,7 +589,15 @@ export async function checkElastic(o: DoctorOptions): Promise<ElasticProbe> {
   else {
     const body = parseBody(a.text, apmRootSchema);
     if (!body) lines.push(stranger('elastic', 'APM server', apmServer, a, 'the APM server', 'apm-server'));
-    else if (body.publish_ready === false) lines.push(miss('elastic', 'APM server', `APM server ${body.version} up but not ready to publish`, `it waits for Elasticsearch: ${COMPOSE} ps elasticsearch (healthy?)`));
+    else if (body.publish_ready === false)
+      lines.push(
+        miss(
+          'elastic',
+          'APM server',
+          `APM server ${body.version} up but not ready to publish`,
+          `it waits for Elasticsearch: ${COMPOSE} ps elasticsearch (healthy?)`,
+        ),
+      );
     else lines.push(ok('elastic', 'APM server', `${apmServer} APM server ${body.version} ready`));
   }
 
@@ -510,7 +606,14 @@ export async function checkElastic(o: DoctorOptions): Promise<ElasticProbe> {
     const body = parseBody(k.text, kibanaStatusSchema);
     if (!body) lines.push(stranger('elastic', 'Kibana', `${kibana}/api/status`, k, "Kibana's status API", 'kibana'));
     else if (body.status.overall.level !== 'available') {
-      lines.push(miss('elastic', 'Kibana', `Kibana is ${body.status.overall.level}${body.status.overall.summary ? `: ${excerpt(body.status.overall.summary, 90)}` : ''}`, `Kibana needs 1–2 minutes after Elasticsearch is healthy; else ${COMPOSE} logs --tail=50 kibana`));
+      lines.push(
+        miss(
+          'elastic',
+          'Kibana',
+          `Kibana is ${body.status.overall.level}${body.status.overall.summary ? `: ${excerpt(body.status.overall.summary, 90)}` : ''}`,
+          `Kibana needs 1–2 minutes after Elasticsearch is healthy; else ${COMPOSE} logs --tail=50 kibana`,
+        ),
+      );
     } else lines.push(ok('elastic', 'Kibana', `${kibana} available`));
   }
 

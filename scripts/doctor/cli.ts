@@ -30,7 +30,12 @@ export function formatChecklist(lines: CheckLine[], o: DoctorOptions): string {
   return `${out.join('\n')}\n`;
 }
 
-export async function main(argv: string[], env: Record<string, string | undefined>, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
   let options: DoctorOptions | 'help';
   try {
     options = parseDoctorArgs(argv, env);

@@ -87,7 +87,10 @@ export function parseDurationMs(s: string): number | undefined {
 
 function componentList(flag: string, value: string | undefined): Component[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const n of names) {
     if (!(COMPONENTS as readonly string[]).includes(n)) throw new UsageError(`${flag}: unknown component "${n}" (use ${COMPONENTS.join(', ')})`);
   }
@@ -153,7 +156,7 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help === true) return 'help';
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k]) : undefined);
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
 
   const urls = {} as Record<EndpointName, string>;
   for (const [name, e] of Object.entries(ENDPOINTS) as [EndpointName, (typeof ENDPOINTS)[EndpointName]][]) {
@@ -165,10 +168,12 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
 
   const timeoutText = str('timeout') ?? (env.DOCTOR_TIMEOUT_MS || '3s');
   const timeoutMs = parseDurationMs(timeoutText);
-  if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 60_000) throw new UsageError(`--timeout: use a duration from 100ms to 60s, not "${timeoutText}"`);
+  if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 60_000)
+    throw new UsageError(`--timeout: use a duration from 100ms to 60s, not "${timeoutText}"`);
   const lookbackText = str('lookback') ?? '1h';
   const lookbackMs = parseDurationMs(lookbackText);
-  if (lookbackMs === undefined || lookbackMs < 60_000 || lookbackMs > 7 * 86_400_000) throw new UsageError(`--lookback: use a duration from 1m to 168h, not "${lookbackText}"`);
+  if (lookbackMs === undefined || lookbackMs < 60_000 || lookbackMs > 7 * 86_400_000)
+    throw new UsageError(`--lookback: use a duration from 1m to 168h, not "${lookbackText}"`);
 
   const only = componentList('--only', str('only'));
   const skip = componentList('--skip', str('skip')) ?? [];
@@ -195,7 +200,8 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
 
   const service = str('service') ?? 'cloudmart-backend';
   const lokiSelector = str('loki-selector') ?? '{service="backend"}';
-  if (!/^\{.*\}$/.test(lokiSelector.trim())) throw new UsageError(`--loki-selector: a LogQL stream selector such as {service="backend"}, not "${lokiSelector}"`);
+  if (!/^\{.*\}$/.test(lokiSelector.trim()))
+    throw new UsageError(`--loki-selector: a LogQL stream selector such as {service="backend"}, not "${lokiSelector}"`);
 
   return {
     urls,

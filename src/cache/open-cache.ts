@@ -17,8 +17,6 @@ export function openCache(config: Pick<Config, 'cache'>, logger: Logger): Cache 
     commandTimeoutMs: config.cache.commandTimeoutMs,
     keyPrefix: config.cache.keyPrefix,
     onStateChange: (state, err) =>
-      state === 'ready'
-        ? logger.info('redis connected')
-        : logger.warn({ err: err?.message }, 'redis unavailable; serving from Postgres until it returns'),
+      state === 'ready' ? logger.info('redis connected') : logger.warn({ err: err?.message }, 'redis unavailable; serving from Postgres until it returns'),
   });
 }

@@ -25,7 +25,11 @@ export function hookDatabase(db: Database, state: ChaosState, metrics: ChaosMetr
       annotateSpan({ [CHAOS_SPAN_ATTRIBUTE]: 'db_error' });
       // Exactly what an unreachable Postgres produces (503 DATABASE_UNAVAILABLE), so
       // clients, logs and alerts see a realistic outage.
-      throw AppError.unavailable('DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly', new Error('fault injected: database error (dbErrorRate)'));
+      throw AppError.unavailable(
+        'DATABASE_UNAVAILABLE',
+        'The database is unavailable; try again shortly',
+        new Error('fault injected: database error (dbErrorRate)'),
+      );
     }
   };
   const sync = () => {

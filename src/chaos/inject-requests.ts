@@ -14,22 +14,34 @@ import type { ChaosState } from './state';
  */
 export function injectRequestFaults(state: ChaosState, metrics: ChaosMetrics): RequestHandler {
   return (req, _res, next) => {
-    if (!state.requestFaults) { next(); return; }
+    if (!state.requestFaults) {
+      next();
+      return;
+    }
     const template = routeTemplate(req);
-    if (template === undefined || !state.scope(req.path, template)) { next(); return; }
+    if (template === undefined || !state.scope(req.path, template)) {
+      next();
+      return;
+    }
 
     const { latencyMs, errorRate } = state.faults;
     const faults: FaultName[] = [];
     if (latencyMs > 0) faults.push('latency');
     const fail = errorRate > 0 && Math.random() < errorRate;
     if (fail) faults.push('error');
-    if (faults.length === 0) { next(); return; }
+    if (faults.length === 0) {
+      next();
+      return;
+    }
     // One attribute for the request's faults: a second annotateSpan call would overwrite the first.
     annotateSpan({ [CHAOS_SPAN_ATTRIBUTE]: faults.join(',') });
     for (const f of faults) metrics.injected(f);
 
     const proceed = () => {
-      if (!fail) { next(); return; }
+      if (!fail) {
+        next();
+        return;
+      }
       next(new AppError(500, 'CHAOS_INJECTED', 'fault injected: this request was chosen to fail (errorRate)'));
     };
     if (latencyMs > 0) setTimeout(proceed, latencyMs);

@@ -97,7 +97,11 @@ export class OrderService {
         return { ...l, unitPriceCents, lineTotalCents: unitPriceCents * l.quantity };
       });
       const totalCents = priced.reduce((sum, l) => sum + l.lineTotalCents, 0);
-      await this.repo.adjustStock(tx, ids, lines.map((l) => -l.quantity));
+      await this.repo.adjustStock(
+        tx,
+        ids,
+        lines.map((l) => -l.quantity),
+      );
       const id = await this.repo.insert(tx, { customerEmail: email, totalCents, idempotencyKey, requestHash: hash, lines: priced });
       if (id === undefined) throw new KeyTakenConcurrently();
       const created = await this.repo.get(id, tx);
@@ -114,10 +118,7 @@ export class OrderService {
 
   private sameRequestOrThrow(storedHash: string | null, hash: string, order: Order): Order {
     if (storedHash !== hash) {
-      throw AppError.unprocessable(
-        'IDEMPOTENCY_KEY_REUSED',
-        'this Idempotency-Key was already used for a different order request',
-      );
+      throw AppError.unprocessable('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different order request');
     }
     return order;
   }
@@ -142,7 +143,11 @@ export class OrderService {
         throw AppError.conflict('ORDER_NOT_CANCELLABLE', `order ${id} is already ${existing.order.status}`);
       }
       const lines = await this.repo.lines(tx, id);
-      await this.repo.adjustStock(tx, lines.map((l) => l.product_id), lines.map((l) => l.quantity));
+      await this.repo.adjustStock(
+        tx,
+        lines.map((l) => l.product_id),
+        lines.map((l) => l.quantity),
+      );
       return lines.map((l) => l.product_id);
     });
     await this.invalidateProducts(productIds);

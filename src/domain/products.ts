@@ -71,9 +71,6 @@ export class ProductService {
 
   /** After stock changes: drop the products' own entries and every cached list page. */
   async invalidate(productIds: number[]): Promise<void> {
-    await Promise.allSettled([
-      this.cache.incr(GENERATION_KEY),
-      this.cache.del(productIds.map((id) => `product:${id}`)),
-    ]);
+    await Promise.allSettled([this.cache.incr(GENERATION_KEY), this.cache.del(productIds.map((id) => `product:${id}`))]);
   }
 }

@@ -32,7 +32,10 @@ export function githubWebhookBody(secret: string | undefined, limit: string): Re
   return [
     requireJson,
     (req, _res, next) => {
-      if (req.get(SIGNATURE_HEADER)) { next(); return; }
+      if (req.get(SIGNATURE_HEADER)) {
+        next();
+        return;
+      }
       next(new AppError(401, 'SIGNATURE_REQUIRED', `send ${SIGNATURE_HEADER}: set the webhook's secret to GITHUB_WEBHOOK_SECRET`));
     },
     express.json({

@@ -49,13 +49,29 @@ export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
   // Every gauge awaits the same refresh: prom-client reads each metric right after its
   // own collect, so a gauge without the hook would be read before the refresh lands.
   const common = { labelNames: ['window'] as const, registers, collect: refreshIfStale };
-  const perDay = new Gauge({ name: 'cloudmart_dora_deployment_frequency_per_day', help: `Successful deployments per day over the last ${GAUGE_WINDOW_DAYS} days`, ...common });
-  const deployments = new Gauge({ name: 'cloudmart_dora_deployments_in_window', help: `Successful deployments in the last ${GAUGE_WINDOW_DAYS} days`, ...common });
+  const perDay = new Gauge({
+    name: 'cloudmart_dora_deployment_frequency_per_day',
+    help: `Successful deployments per day over the last ${GAUGE_WINDOW_DAYS} days`,
+    ...common,
+  });
+  const deployments = new Gauge({
+    name: 'cloudmart_dora_deployments_in_window',
+    help: `Successful deployments in the last ${GAUGE_WINDOW_DAYS} days`,
+    ...common,
+  });
   const cfr = new Gauge({ name: 'cloudmart_dora_change_failure_ratio', help: 'Deployments followed by an incident / deployments (0..1)', ...common });
   const open = new Gauge({ name: 'cloudmart_dora_open_incidents', help: 'Incidents opened in the window and not yet resolved', ...common });
   const quantiles = { ...common, labelNames: ['window', 'quantile'] as const };
-  const leadTime = new Gauge({ name: 'cloudmart_dora_lead_time_seconds', help: 'Lead time for changes (commit to deploy), by quantile, in seconds', ...quantiles });
-  const restore = new Gauge({ name: 'cloudmart_dora_time_to_restore_seconds', help: 'Time to restore service (incident open to resolved), by quantile, in seconds', ...quantiles });
+  const leadTime = new Gauge({
+    name: 'cloudmart_dora_lead_time_seconds',
+    help: 'Lead time for changes (commit to deploy), by quantile, in seconds',
+    ...quantiles,
+  });
+  const restore = new Gauge({
+    name: 'cloudmart_dora_time_to_restore_seconds',
+    help: 'Time to restore service (incident open to resolved), by quantile, in seconds',
+    ...quantiles,
+  });
   const rating = new Gauge({
     name: 'cloudmart_dora_rating',
     help: 'DORA rating per key: 4 = elite, 3 = high, 2 = medium, 1 = low',

@@ -179,16 +179,18 @@ export function measurePeriod(
     .filter((ms) => ms >= 0);
   const failed = deployed.filter((d) => d.failed).length;
   const opened = incidents.filter((i) => inWindow(i.openedAt, window));
-  const restored = opened.filter(
-    (i): i is IncidentFact & { resolvedAt: Date } => i.resolvedAt !== null && i.resolvedAt.getTime() <= window.to.getTime(),
-  );
+  const restored = opened.filter((i): i is IncidentFact & { resolvedAt: Date } => i.resolvedAt !== null && i.resolvedAt.getTime() <= window.to.getTime());
   const restoreTimes = restored.map((i) => i.resolvedAt.getTime() - i.openedAt.getTime());
   return {
     window,
     deployments: deployed.length,
     deploymentsPerDay: deployed.length / window.days,
     frequencyBucket: firstDeployment
-      ? frequencyBucket(deployed.map((d) => d.deployedAt), window.to, ratedDays(window.days, window.to, firstDeployment))
+      ? frequencyBucket(
+          deployed.map((d) => d.deployedAt),
+          window.to,
+          ratedDays(window.days, window.to, firstDeployment),
+        )
       : null,
     leadTimeMs: { p50: median(leadTimes), p95: percentile(leadTimes, 0.95), samples: leadTimes.length },
     failedDeployments: failed,

@@ -17,7 +17,15 @@ export interface DoraReport {
   deploymentFrequency: { value: number; unit: 'per_day'; deployments: number; period: FrequencyBucket | null; rating: Rating | null; trend: Trend };
   leadTimeForChanges: { value: number | null; unit: 'hours'; p50: number | null; p95: number | null; rating: Rating | null; trend: Trend };
   changeFailureRate: { value: number | null; unit: 'percent'; failedDeployments: number; deployments: number; rating: Rating | null; trend: Trend };
-  timeToRestoreService: { value: number | null; unit: 'minutes'; p50: number | null; p95: number | null; openIncidents: number; rating: Rating | null; trend: Trend };
+  timeToRestoreService: {
+    value: number | null;
+    unit: 'minutes';
+    p50: number | null;
+    p95: number | null;
+    openIncidents: number;
+    rating: Rating | null;
+    trend: Trend;
+  };
 }
 
 function round(v: number, decimals: number): number {

@@ -71,8 +71,7 @@ export class Database implements Queryable {
       return unavailable(err);
     }
     const tx: Queryable = {
-      query: async <R extends QueryResultRow>(text: string, values?: unknown[]) =>
-        (await client.query<R>(text, values)).rows,
+      query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows,
     };
     let broken = false;
     try {

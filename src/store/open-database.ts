@@ -24,7 +24,10 @@ export async function openDatabase(
     connectionString = embedded.connectionString;
     // PGlite is single-connection: one pooled client, requests queue for it.
     max = 1;
-    logger.info({ database: 'embedded', dataDir: config.database.dataDir ?? 'in-memory' }, 'database: embedded Postgres (PGlite); set DATABASE_URL or DB_HOST for a real server');
+    logger.info(
+      { database: 'embedded', dataDir: config.database.dataDir ?? 'in-memory' },
+      'database: embedded Postgres (PGlite); set DATABASE_URL or DB_HOST for a real server',
+    );
   } else {
     connectionString = config.database.connectionString;
     max = config.database.poolMax;

@@ -82,10 +82,7 @@ export class OrdersRepository {
 
   async list(limit: number, offset: number): Promise<{ orders: Order[]; total: number }> {
     const [rows, count] = await Promise.all([
-      this.db.query<OrderRow>(
-        `${selectOrders} GROUP BY o.id ORDER BY o.created_at DESC, o.id DESC LIMIT $1 OFFSET $2`,
-        [limit, offset],
-      ),
+      this.db.query<OrderRow>(`${selectOrders} GROUP BY o.id ORDER BY o.created_at DESC, o.id DESC LIMIT $1 OFFSET $2`, [limit, offset]),
       this.db.query<{ total: number }>('SELECT count(*)::int AS total FROM orders'),
     ]);
     return { orders: rows.map(toOrder), total: count[0]?.total ?? 0 };
@@ -93,10 +90,7 @@ export class OrdersRepository {
 
   /** Locks the products' rows until the transaction ends, in id order to avoid deadlocks. */
   async lockProducts(tx: Queryable, ids: number[]): Promise<StockRow[]> {
-    return tx.query<StockRow>(
-      'SELECT id, name, price_cents, stock FROM products WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE',
-      [ids],
-    );
+    return tx.query<StockRow>('SELECT id, name, price_cents, stock FROM products WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', [ids]);
   }
 
   async adjustStock(tx: Queryable, ids: number[], deltas: number[]): Promise<void> {
@@ -122,29 +116,18 @@ export class OrdersRepository {
     await tx.query(
       `INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents, line_total_cents)
        SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::bigint[])`,
-      [
-        id,
-        o.lines.map((l) => l.productId),
-        o.lines.map((l) => l.quantity),
-        o.lines.map((l) => l.unitPriceCents),
-        o.lines.map((l) => l.lineTotalCents),
-      ],
+      [id, o.lines.map((l) => l.productId), o.lines.map((l) => l.quantity), o.lines.map((l) => l.unitPriceCents), o.lines.map((l) => l.lineTotalCents)],
     );
     return id;
   }
 
   /** Marks the order cancelled; false when it was not in the created state. */
   async markCancelled(tx: Queryable, id: number): Promise<boolean> {
-    const rows = await tx.query(
-      `UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status = 'created' RETURNING id`,
-      [id],
-    );
+    const rows = await tx.query(`UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status = 'created' RETURNING id`, [id]);
     return rows.length === 1;
   }
 
   async lines(tx: Queryable, orderId: number): Promise<{ product_id: number; quantity: number }[]> {
-    return tx.query('SELECT product_id, quantity FROM order_items WHERE order_id = $1 ORDER BY product_id', [
-      orderId,
-    ]);
+    return tx.query('SELECT product_id, quantity FROM order_items WHERE order_id = $1 ORDER BY product_id', [orderId]);
   }
 }

@@ -28,7 +28,18 @@ describe('bad input to POST /api/orders', () => {
     ['quantity negative', { items: [{ productId: 1, quantity: -2 }], customerEmail: email }, 400, 'VALIDATION_FAILED'],
     ['quantity fractional', { items: [{ productId: 1, quantity: 1.5 }], customerEmail: email }, 400, 'VALIDATION_FAILED'],
     ['quantity absurd', { items: [{ productId: 1, quantity: 1e12 }], customerEmail: email }, 400, 'VALIDATION_FAILED'],
-    ['summed quantity absurd', { items: [{ productId: 1, quantity: 1000 }, { productId: 1, quantity: 1000 }], customerEmail: email }, 400, 'VALIDATION_FAILED'],
+    [
+      'summed quantity absurd',
+      {
+        items: [
+          { productId: 1, quantity: 1000 },
+          { productId: 1, quantity: 1000 },
+        ],
+        customerEmail: email,
+      },
+      400,
+      'VALIDATION_FAILED',
+    ],
     ['missing email', { items: [{ productId: 1, quantity: 1 }] }, 400, 'VALIDATION_FAILED'],
     ['bad email', { items: [{ productId: 1, quantity: 1 }], customerEmail: 'not-an-email' }, 400, 'VALIDATION_FAILED'],
     ['unknown field', { items: [{ productId: 1, quantity: 1 }], customerEmail: email, discount: 100 }, 400, 'VALIDATION_FAILED'],
@@ -38,7 +49,10 @@ describe('bad input to POST /api/orders', () => {
 
   for (const [name, body, status, code] of cases) {
     test(`When the body has ${name}, then ${status} ${code} and nothing is written`, async () => {
-      const res = await request(t.app).post('/api/orders').send(body as object).expect(status);
+      const res = await request(t.app)
+        .post('/api/orders')
+        .send(body as object)
+        .expect(status);
       assertErrorBody(res.body, code);
       const n = await sql<{ n: number }>(t.database?.url ?? '', 'SELECT count(*)::int AS n FROM orders');
       assert.equal(n[0]?.n, 0);

@@ -13,8 +13,14 @@ describe('embedded defaults (PGlite + in-memory cache)', () => {
   test('When nothing is configured, then the config chooses embedded Postgres and the memory cache', () => {
     assert.equal(t.config.database.kind, 'embedded');
     assert.equal(t.config.cache.kind, 'memory');
-    assert.ok(t.logs.find((l) => l.database === 'embedded'), 'a log line says which database it uses');
-    assert.ok(t.logs.find((l) => l.cache === 'memory'), 'a log line says which cache it uses');
+    assert.ok(
+      t.logs.find((l) => l.database === 'embedded'),
+      'a log line says which database it uses',
+    );
+    assert.ok(
+      t.logs.find((l) => l.cache === 'memory'),
+      'a log line says which cache it uses',
+    );
   });
 
   test('When started with the defaults, then Postgres runs with the small embedded settings', async () => {
@@ -44,7 +50,9 @@ describe('embedded defaults (PGlite + in-memory cache)', () => {
     assert.ok(low, 'the seed catalog has low-stock products');
     const results = await Promise.all(
       Array.from({ length: low.stock + 4 }, () =>
-        request(t.app).post('/api/orders').send({ items: [{ productId: low.id, quantity: 1 }], customerEmail: 'e@x.co' }),
+        request(t.app)
+          .post('/api/orders')
+          .send({ items: [{ productId: low.id, quantity: 1 }], customerEmail: 'e@x.co' }),
       ),
     );
     assert.equal(results.filter((r) => r.status === 201).length, low.stock);

@@ -31,7 +31,13 @@ describe('orders', () => {
     const [p1, p2] = await Promise.all([1, 2].map(async (id) => (await request(t.app).get(`/api/products/${id}`)).body));
     const res = await request(t.app)
       .post('/api/orders')
-      .send({ items: [{ productId: 1, quantity: 3 }, { productId: 2, quantity: 1 }], customerEmail: 'Ada@Example.com' })
+      .send({
+        items: [
+          { productId: 1, quantity: 3 },
+          { productId: 2, quantity: 1 },
+        ],
+        customerEmail: 'Ada@Example.com',
+      })
       .expect(201);
     assert.equal(res.body.status, 'created');
     assert.equal(res.body.totalCents, Number(p1.priceCents) * 3 + Number(p2.priceCents));
@@ -50,9 +56,18 @@ describe('orders', () => {
     await setStock(t, 5, 10);
     const res = await request(t.app)
       .post('/api/orders')
-      .send({ items: [{ productId: 5, quantity: 1 }, { productId: 5, quantity: 2 }], customerEmail: 'a@b.co' })
+      .send({
+        items: [
+          { productId: 5, quantity: 1 },
+          { productId: 5, quantity: 2 },
+        ],
+        customerEmail: 'a@b.co',
+      })
       .expect(201);
-    assert.deepEqual(res.body.items.map((i: { quantity: number }) => i.quantity), [3]);
+    assert.deepEqual(
+      res.body.items.map((i: { quantity: number }) => i.quantity),
+      [3],
+    );
   });
 
   test('When stock is insufficient, then 409 and nothing is written', async () => {
@@ -61,7 +76,13 @@ describe('orders', () => {
     const before = await orderCount(t);
     const res = await request(t.app)
       .post('/api/orders')
-      .send({ items: [{ productId: 6, quantity: 1 }, { productId: 4, quantity: 3 }], customerEmail: 'a@b.co' })
+      .send({
+        items: [
+          { productId: 6, quantity: 1 },
+          { productId: 4, quantity: 3 },
+        ],
+        customerEmail: 'a@b.co',
+      })
       .expect(409);
     assert.equal(res.body.error.code, 'INSUFFICIENT_STOCK');
     assert.deepEqual(res.body.error.details.items, [{ productId: 4, requested: 3, available: 2 }]);
@@ -82,7 +103,12 @@ describe('orders', () => {
 
   test('When an order is fetched, listed and cancelled, then stock is restored exactly once', async () => {
     await setStock(t, 7, 5);
-    const created = (await request(t.app).post('/api/orders').send({ items: [{ productId: 7, quantity: 2 }], customerEmail: 'c@d.co' }).expect(201)).body;
+    const created = (
+      await request(t.app)
+        .post('/api/orders')
+        .send({ items: [{ productId: 7, quantity: 2 }], customerEmail: 'c@d.co' })
+        .expect(201)
+    ).body;
     assert.deepEqual((await request(t.app).get(`/api/orders/${created.id}`).expect(200)).body, created);
     const list = await request(t.app).get('/api/orders?limit=5').expect(200);
     assert.equal(list.body.data[0].id, created.id, 'newest first');
@@ -95,7 +121,10 @@ describe('orders', () => {
     assert.equal(await stockOf(t, 7), 5);
 
     const again = await Promise.all([1, 2, 3].map(() => request(t.app).post(`/api/orders/${created.id}/cancel`)));
-    assert.deepEqual(again.map((r) => r.status), [409, 409, 409]);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      [409, 409, 409],
+    );
     assert.equal(await stockOf(t, 7), 5, 'restored once');
     await request(t.app).post('/api/orders/999999/cancel').expect(404);
     await request(t.app).get('/api/orders/999999').expect(404);
@@ -104,7 +133,12 @@ describe('orders', () => {
 
   test('When two cancels race, then stock is restored once', async () => {
     await setStock(t, 8, 5);
-    const created = (await request(t.app).post('/api/orders').send({ items: [{ productId: 8, quantity: 4 }], customerEmail: 'c@d.co' }).expect(201)).body;
+    const created = (
+      await request(t.app)
+        .post('/api/orders')
+        .send({ items: [{ productId: 8, quantity: 4 }], customerEmail: 'c@d.co' })
+        .expect(201)
+    ).body;
     const results = await Promise.all(Array.from({ length: 6 }, () => request(t.app).post(`/api/orders/${created.id}/cancel`)));
     assert.equal(results.filter((r) => r.status === 200).length, 1);
     assert.equal(results.filter((r) => r.status === 409).length, 5);
@@ -134,10 +168,11 @@ describe('Idempotency-Key', () => {
     await setStock(t, 11, 100);
     const b = { items: [{ productId: 11, quantity: 2 }], customerEmail: 'burst@example.com' };
     const before = await orderCount(t);
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () => request(t.app).post('/api/orders').set('Idempotency-Key', 'key-burst-1').send(b)),
+    const results = await Promise.all(Array.from({ length: 5 }, () => request(t.app).post('/api/orders').set('Idempotency-Key', 'key-burst-1').send(b)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [201, 201, 201, 201, 201],
     );
-    assert.deepEqual(results.map((r) => r.status), [201, 201, 201, 201, 201]);
     assert.equal(new Set(results.map((r) => r.body.id)).size, 1);
     assert.equal(results.filter((r) => r.headers['idempotent-replayed'] === 'true').length, 4);
     assert.equal(await orderCount(t), before + 1);
@@ -172,7 +207,9 @@ describe('concurrency', () => {
     await setStock(t, 12, 20);
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        request(t.app).post('/api/orders').send({ items: [{ productId: 12, quantity: 1 }], customerEmail: `c${i}@example.com` }),
+        request(t.app)
+          .post('/api/orders')
+          .send({ items: [{ productId: 12, quantity: 1 }], customerEmail: `c${i}@example.com` }),
       ),
     );
     const statuses = results.map((r) => r.status);

@@ -12,7 +12,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - start };
 }
 
-
 describe('when Postgres goes away and comes back', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
@@ -45,7 +44,9 @@ describe('when Postgres goes away and comes back', () => {
     assert.equal(res.body.error.code, 'DATABASE_UNAVAILABLE');
     assert.equal(res.headers['retry-after'], '5');
     assert.ok(ms < 3000, `answered in ${Math.round(ms)} ms`);
-    const order = await request(t.app).post('/api/orders').send({ items: [{ productId: 1, quantity: 1 }], customerEmail: 'a@b.co' });
+    const order = await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 1, quantity: 1 }], customerEmail: 'a@b.co' });
     assert.equal(order.status, 503);
     const ready = await request(t.app).get('/health/ready').expect(503);
     assert.equal(ready.body.dependencies.postgres.status, 'down');
@@ -62,9 +63,15 @@ describe('when Postgres goes away and comes back', () => {
   test('When Postgres comes back, then the API recovers without a restart', async () => {
     proxy.set('reset');
     proxy.set('pass');
-    await eventually('the API to recover', async () => ((await request(t.app).get('/api/products?q=lamp')).status === 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 100 });
+    await eventually('the API to recover', async () => ((await request(t.app).get('/api/products?q=lamp')).status === 200 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     await request(t.app).get('/health/ready').expect(200);
-    await request(t.app).post('/api/orders').send({ items: [{ productId: 20, quantity: 1 }], customerEmail: 'a@b.co' }).expect(201);
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 20, quantity: 1 }], customerEmail: 'a@b.co' })
+      .expect(201);
   });
 });
 
@@ -82,7 +89,10 @@ describe('when Redis is unreachable', () => {
     assert.equal(res.body.data.length, 20);
     assert.ok(ms < 2000, `answered in ${Math.round(ms)} ms`);
     await request(t.app).get('/api/products/3').expect(200);
-    await request(t.app).post('/api/orders').send({ items: [{ productId: 21, quantity: 1 }], customerEmail: 'a@b.co' }).expect(201);
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 21, quantity: 1 }], customerEmail: 'a@b.co' })
+      .expect(201);
     const metrics = (await request(t.app).get('/metrics')).text;
     assert.match(metrics, /cloudmart_cache_requests_total\{result="error"\} [1-9]/);
     assert.match(metrics, /cloudmart_redis_connected 0/);
@@ -115,9 +125,13 @@ describe('when Redis goes away and comes back', () => {
     proxy.set('reset');
     await request(t.app).get('/api/products?category=home').expect(200);
     proxy.set('pass');
-    await eventually('cache hits to resume', async () => {
-      await request(t.app).get('/api/products?category=home');
-      return (await request(t.app).get('/api/products?category=home')).headers['x-cache'] === 'HIT' ? true : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 100 });
+    await eventually(
+      'cache hits to resume',
+      async () => {
+        await request(t.app).get('/api/products?category=home');
+        return (await request(t.app).get('/api/products?category=home')).headers['x-cache'] === 'HIT' ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
   });
 });

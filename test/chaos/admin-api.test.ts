@@ -57,10 +57,16 @@ describe('chaos endpoint when CHAOS_ENABLED=true', () => {
       [[], 'body'],
     ];
     for (const [body, path] of cases) {
-      const res = await request(t.app).put('/api/admin/chaos').set(AUTH).send(body as object);
+      const res = await request(t.app)
+        .put('/api/admin/chaos')
+        .set(AUTH)
+        .send(body as object);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.error.code, 'VALIDATION_FAILED');
-      assert.ok(res.body.error.details.some((d: { path: string }) => d.path === path), `${JSON.stringify(body)}: ${JSON.stringify(res.body.error.details)}`);
+      assert.ok(
+        res.body.error.details.some((d: { path: string }) => d.path === path),
+        `${JSON.stringify(body)}: ${JSON.stringify(res.body.error.details)}`,
+      );
     }
     await request(t.app).put('/api/admin/chaos').set(AUTH).set('Content-Type', 'text/plain').send('errorRate=1').expect(415);
     const state = await request(t.app).get('/api/admin/chaos').set(AUTH).expect(200);

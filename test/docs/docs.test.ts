@@ -16,7 +16,12 @@ import { composeFiles, composeServices, publishedPorts, repoRoot } from '../help
 
 // ------------------------------------------------------------ the documents
 
-const DOCS = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(path.join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 interface Doc {
   file: string;
@@ -65,7 +70,14 @@ const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')
 
 test('every `npm run <script>` names a script of package.json', () => {
   const bad = failures((d) =>
-    [...codeOf(d).join('\n').matchAll(/\bnpm run(?:-script)? ([\w:.-]+)/g)].map((m) => m[1] ?? '').filter((s) => !(s in pkg.scripts)).map((s) => `npm run ${s}`),
+    [
+      ...codeOf(d)
+        .join('\n')
+        .matchAll(/\bnpm run(?:-script)? ([\w:.-]+)/g),
+    ]
+      .map((m) => m[1] ?? '')
+      .filter((s) => !(s in pkg.scripts))
+      .map((s) => `npm run ${s}`),
   );
   assert.deepEqual(bad, []);
 });
@@ -149,7 +161,10 @@ function fileExists(rel: string): boolean {
 }
 
 test('every repo path in code names a file or directory that exists', () => {
-  const pathRe = new RegExp(`(?:^|[\\s'"(=\`])(?:\\./)?((?:${TOP.map((t) => t.replace('.', '\\.')).join('|')})/[\\w./*@-]*|${ROOT_FILES.map((f) => f.replace('.', '\\.')).join('|')})`, 'g');
+  const pathRe = new RegExp(
+    `(?:^|[\\s'"(=\`])(?:\\./)?((?:${TOP.map((t) => t.replace('.', '\\.')).join('|')})/[\\w./*@-]*|${ROOT_FILES.map((f) => f.replace('.', '\\.')).join('|')})`,
+    'g',
+  );
   let seen = 0;
   const bad = failures((d) =>
     codeOf(d).flatMap((code) =>
@@ -352,7 +367,24 @@ test('every path the docs request from the service is one of its routes', () => 
 
 const profiles = new Set(services.flatMap((s) => (s.svc.profiles ?? []) as string[]));
 const serviceNames = new Set(services.map((s) => s.name));
-const VALUE_OPTIONS = new Set(['-f', '--file', '--profile', '-p', '--project-name', '--env-file', '--tail', '-e', '--entrypoint', '-u', '--user', '-w', '--workdir', '--scale', '-t', '--timeout']);
+const VALUE_OPTIONS = new Set([
+  '-f',
+  '--file',
+  '--profile',
+  '-p',
+  '--project-name',
+  '--env-file',
+  '--tail',
+  '-e',
+  '--entrypoint',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--scale',
+  '-t',
+  '--timeout',
+]);
 
 test('every docker compose command names compose files, profiles and services that exist', () => {
   let seen = 0;
@@ -398,13 +430,23 @@ test('the Korean lab has the same commands as the English one', () => {
     );
   const en = commands('docs/lab.md');
   const ko = commands('docs/lab.ko.md');
-  assert.deepEqual([...en].filter((c) => !ko.has(c)), [], 'in lab.md only');
-  assert.deepEqual([...ko].filter((c) => !en.has(c)), [], 'in lab.ko.md only');
+  assert.deepEqual(
+    [...en].filter((c) => !ko.has(c)),
+    [],
+    'in lab.md only',
+  );
+  assert.deepEqual(
+    [...ko].filter((c) => !en.has(c)),
+    [],
+    'in lab.ko.md only',
+  );
   assert.ok(en.size >= 20);
 });
 
 test('the Prometheus scrape jobs the doctor knows are the ones prometheus.yml defines', () => {
-  const jobs = (parseYaml(readFileSync(path.join(repoRoot, 'docker', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
+  const jobs = (
+    parseYaml(readFileSync(path.join(repoRoot, 'docker', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] }
+  ).scrape_configs.map((j) => j.job_name);
   const doctor = readFileSync(path.join(repoRoot, 'scripts', 'doctor', 'checks.ts'), 'utf8');
   for (const job of jobs) assert.match(doctor, new RegExp(`['\\s]${job}'?: \\{ service: '`), `the doctor names the Compose service behind job ${job}`);
 });

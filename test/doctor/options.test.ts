@@ -66,7 +66,14 @@ test('component selection, the Elastic switch and bounds on durations', () => {
   assert.equal(parse(['--timeout', '750ms']).timeoutMs, 750);
   assert.equal(parse([], { DOCTOR_TIMEOUT_MS: '5000' }).timeoutMs, 5000);
   assert.equal(parse(['--lookback', '15m']).lookbackSeconds, 900);
-  for (const bad of [['--timeout', '0'], ['--timeout', '5m'], ['--lookback', '10s'], ['--only', 'backend', '--skip', 'loki'], ['--loki-selector', 'backend'], ['extra']]) {
+  for (const bad of [
+    ['--timeout', '0'],
+    ['--timeout', '5m'],
+    ['--lookback', '10s'],
+    ['--only', 'backend', '--skip', 'loki'],
+    ['--loki-selector', 'backend'],
+    ['extra'],
+  ]) {
     assert.throws(() => parseDoctorArgs(bad, {}, NO_FILE), UsageError, bad.join(' '));
   }
 });

@@ -40,7 +40,15 @@ const at = (obj: unknown, ...keys: string[]): Yaml => keys.reduce((o, k) => (o a
 async function startJaeger(bin: string, prometheusUrl: string): Promise<Jaeger> {
   const config = YAML.parse(readFileSync(path.join(dockerDir, 'jaeger', 'config.yaml'), 'utf8')) as Yaml;
   const port = async () => `127.0.0.1:${await freePort()}`;
-  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health, spanMetrics, ownMetrics] = await Promise.all([port(), port(), port(), port(), port(), port(), freePort()]);
+  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health, spanMetrics, ownMetrics] = await Promise.all([
+    port(),
+    port(),
+    port(),
+    port(),
+    port(),
+    port(),
+    freePort(),
+  ]);
   at(config, 'receivers', 'otlp', 'protocols', 'grpc').endpoint = otlpGrpc;
   at(config, 'receivers', 'otlp', 'protocols', 'http').endpoint = otlpHttp;
   at(config, 'extensions', 'jaeger_query', 'http').endpoint = queryHttp;
@@ -62,7 +70,12 @@ async function startJaeger(bin: string, prometheusUrl: string): Promise<Jaeger> 
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const queryUrl = `http://${queryHttp}`;
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(`http://${health}/status`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`http://${health}/status`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`jaeger did not start:\n${output.slice(-20).join('\n')}`);
@@ -107,7 +120,9 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
       jaeger: findAny('jaeger'),
       redisExporter: findAny('prometheus-redis-exporter'),
     };
-    const absent = Object.entries(bins).filter(([, b]) => !b).map(([n]) => n);
+    const absent = Object.entries(bins)
+      .filter(([, b]) => !b)
+      .map(([n]) => n);
     if (absent.length) {
       missing = `not on PATH: ${absent.join(', ')} (scripts/backends.sh builds prometheus, alertmanager and jaeger)`;
       if (process.env.CI === 'true') throw new Error(`${missing}; CI=true requires them`);
@@ -131,12 +146,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
       redis: `127.0.0.1:${redisExporter.port}`,
       alertmanager: `127.0.0.1:${alertmanager.port}`,
     });
-    urls = [
-      '--backend-url', server.url,
-      '--prometheus-url', prometheus.url,
-      '--alertmanager-url', alertmanager.url,
-      '--jaeger-url', jaeger.queryUrl,
-    ];
+    urls = ['--backend-url', server.url, '--prometheus-url', prometheus.url, '--alertmanager-url', alertmanager.url, '--jaeger-url', jaeger.queryUrl];
   });
 
   after(async () => {
@@ -149,7 +159,10 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('a service Jaeger has never seen: a miss that says which services it does know', async (t) => {
-    if (missing) { t.skip(missing); return; }
+    if (missing) {
+      t.skip(missing);
+      return;
+    }
     const run = await runDoctor([...urls, '--only', 'jaeger', '--service', 'cloudmart-nobody']);
     assert.equal(run.code, 1, run.stdout);
     const line = lineOf(run.stdout, 'jaeger', 'traces of cloudmart-nobody');
@@ -159,19 +172,30 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('everything that runs is healthy: every line ok, exit 0', async (t) => {
-    if (missing || !server || !prometheus) { t.skip(missing); return; }
+    if (missing || !server || !prometheus) {
+      t.skip(missing);
+      return;
+    }
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/api/products?limit=3`)).status, 200);
     // Spans leave in batches and Prometheus scrapes every 2 s: wait for both before asking.
     const prom = prometheus;
-    await eventually('every target up', async () => {
-      const body = (await (await fetch(`${prom.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { health: string }[] } };
-      return body.data.activeTargets.length === 4 && body.data.activeTargets.every((x) => x.health === 'up') ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    await eventually(
+      'every target up',
+      async () => {
+        const body = (await (await fetch(`${prom.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { health: string }[] } };
+        return body.data.activeTargets.length === 4 && body.data.activeTargets.every((x) => x.health === 'up') ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     const jaegerUrl = jaeger?.queryUrl ?? '';
-    await eventually('cloudmart-backend in Jaeger', async () => {
-      const body = (await (await fetch(`${jaegerUrl}/api/services`)).json()) as { data: string[] | null };
-      return body.data?.includes('cloudmart-backend') ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    await eventually(
+      'cloudmart-backend in Jaeger',
+      async () => {
+        const body = (await (await fetch(`${jaegerUrl}/api/services`)).json()) as { data: string[] | null };
+        return body.data?.includes('cloudmart-backend') ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
 
     const run = await runDoctor([...urls, '--skip', 'loki,grafana,elastic']);
     for (const l of run.stdout.trimEnd().split('\n')) t.diagnostic(l);
@@ -194,7 +218,10 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('alerts in Alertmanager: each group with the receiver the routing tree chose', async (t) => {
-    if (missing || !alertmanager) { t.skip(missing); return; }
+    if (missing || !alertmanager) {
+      t.skip(missing);
+      return;
+    }
     // Posted the way Prometheus posts (API v2), so the routing in docker/alertmanager/alertmanager.yml decides.
     const res = await fetch(`${alertmanager.url}/api/v2/alerts`, {
       method: 'POST',
@@ -203,10 +230,14 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
     });
     assert.equal(res.status, 200);
     const am = alertmanager;
-    await eventually('the alert grouped', async () => {
-      const groups = (await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as { alerts: unknown[] }[];
-      return groups.filter((g) => g.alerts.length > 0).length === 2 ? true : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 200 });
+    await eventually(
+      'the alert grouped',
+      async () => {
+        const groups = (await (await fetch(`${am.url}/api/v2/alerts/groups`)).json()) as { alerts: unknown[] }[];
+        return groups.filter((g) => g.alerts.length > 0).length === 2 ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     const run = await runDoctor([...urls, '--only', 'alertmanager']);
     assert.equal(run.code, 0, run.stdout);
     assert.equal(
@@ -216,14 +247,23 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
   });
 
   test('an exporter that went away: the target is named, with the profile that starts it', async (t) => {
-    if (missing || !redisExporter || !prometheus) { t.skip(missing); return; }
+    if (missing || !redisExporter || !prometheus) {
+      t.skip(missing);
+      return;
+    }
     await redisExporter.stop();
     redisExporter = undefined;
     const prom = prometheus;
-    await eventually('redis target down', async () => {
-      const body = (await (await fetch(`${prom.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { scrapePool: string; health: string }[] } };
-      return body.data.activeTargets.some((x) => x.scrapePool === 'redis' && x.health === 'down') ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    await eventually(
+      'redis target down',
+      async () => {
+        const body = (await (await fetch(`${prom.url}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: { scrapePool: string; health: string }[] };
+        };
+        return body.data.activeTargets.some((x) => x.scrapePool === 'redis' && x.health === 'down') ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     const run = await runDoctor([...urls, '--only', 'prometheus']);
     assert.equal(run.code, 1, run.stdout);
     const line = lineOf(run.stdout, 'prometheus', 'targets');

@@ -64,7 +64,8 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
       if (url.pathname === '/api/datasources') return { status: 200, body: DATASOURCES };
       const m = /^\/api\/datasources\/uid\/([\w-]+)\/health$/.exec(url.pathname);
       if (m) {
-        if (m[1] === 'loki' && lokiDown) return { status: 400, body: { status: 'ERROR', message: 'Unable to connect with Loki. Please check the server logs for more details.' } };
+        if (m[1] === 'loki' && lokiDown)
+          return { status: 400, body: { status: 'ERROR', message: 'Unable to connect with Loki. Please check the server logs for more details.' } };
         return health[m[1] ?? ''] ?? { status: 400, body: { status: 'ERROR', message: 'dial tcp: lookup elasticsearch: no such host' } };
       }
       return undefined;
@@ -86,7 +87,8 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
           },
         };
       }
-      if (url.pathname === '/loki/api/v1/label/service/values') return { status: 200, body: { status: 'success', data: lokiDown ? [] : ['postgres', 'redis'] } };
+      if (url.pathname === '/loki/api/v1/label/service/values')
+        return { status: 200, body: { status: 'success', data: lokiDown ? [] : ['postgres', 'redis'] } };
       return undefined;
     });
   });
@@ -95,7 +97,20 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
     loki.close();
   });
 
-  const args = () => ['--only', 'loki,grafana', '--grafana-url', grafana.url, '--loki-url', loki.url, '--kibana-url', 'http://127.0.0.1:9', '--apm-server-url', 'http://127.0.0.1:9', '--elasticsearch-url', 'http://127.0.0.1:9'];
+  const args = () => [
+    '--only',
+    'loki,grafana',
+    '--grafana-url',
+    grafana.url,
+    '--loki-url',
+    loki.url,
+    '--kibana-url',
+    'http://127.0.0.1:9',
+    '--apm-server-url',
+    'http://127.0.0.1:9',
+    '--elasticsearch-url',
+    'http://127.0.0.1:9',
+  ];
 
   test('healthy: datasources checked with the admin password from the environment, Elasticsearch skipped without the profile', async () => {
     lokiDown = false;
@@ -104,7 +119,10 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
     assert.match(lineOf(run.stdout, 'grafana', 'up')?.text ?? '', /up \(version 12\.4\.2\)/);
     const ds = lineOf(run.stdout, 'grafana', 'datasources');
     assert.equal(ds?.mark, 'ok', run.stdout);
-    assert.equal(ds?.text, '3 healthy: Prometheus, Loki, Jaeger (Elasticsearch APM skipped: Elastic profile not running; Alertmanager unchecked: no health check)');
+    assert.equal(
+      ds?.text,
+      '3 healthy: Prometheus, Loki, Jaeger (Elasticsearch APM skipped: Elastic profile not running; Alertmanager unchecked: no health check)',
+    );
     const logs = lineOf(run.stdout, 'loki', 'backend log lines');
     assert.equal(logs?.mark, 'ok');
     assert.match(logs?.text ?? '', /^latest \{service="backend"\} line \d+ s ago: \{"level":"info","msg":"GET \/api\/products 200"\}$/);

@@ -10,7 +10,17 @@ import { after, before, describe, test } from 'node:test';
 import { freePort } from '../helpers/server-process';
 import { assertNoStackTrace, lineOf, runDoctor } from './run-doctor';
 
-const URL_FLAGS = ['backend-url', 'prometheus-url', 'alertmanager-url', 'jaeger-url', 'loki-url', 'grafana-url', 'kibana-url', 'apm-server-url', 'elasticsearch-url'];
+const URL_FLAGS = [
+  'backend-url',
+  'prometheus-url',
+  'alertmanager-url',
+  'jaeger-url',
+  'loki-url',
+  'grafana-url',
+  'kibana-url',
+  'apm-server-url',
+  'elasticsearch-url',
+];
 
 async function urlFlags(toUrl: () => Promise<string>): Promise<string[]> {
   const args: string[] = [];
@@ -92,7 +102,10 @@ describe('npm run doctor without a stack', () => {
       // node's fetch can leave such a request pending forever with nothing else holding the process open.
       const run = await runDoctor(['--only', 'prometheus', '--prometheus-url', `http://127.0.0.1:${ports.slammer}`, '--timeout', '500ms']);
       assert.equal(run.code, 1, run.stdout);
-      assert.match(lineOf(run.stdout, 'prometheus', 'ready')?.text ?? '', /no answer from 127\.0\.0\.1:\d+ within 500 ms|closed the connection without answering/);
+      assert.match(
+        lineOf(run.stdout, 'prometheus', 'ready')?.text ?? '',
+        /no answer from 127\.0\.0\.1:\d+ within 500 ms|closed the connection without answering/,
+      );
     });
 
     test('another program on the port: named as not being the expected service, with how to find it', async () => {

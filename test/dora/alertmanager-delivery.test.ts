@@ -63,7 +63,7 @@ async function fire(s: Stack, alertname: string): Promise<Delivery> {
 }
 
 describe("Alertmanager's webhooks and WEBHOOK_TOKEN", () => {
-  test('When the token is unset on both sides (the file holds Compose\'s default), then deliveries are accepted', async (t) => {
+  test("When the token is unset on both sides (the file holds Compose's default), then deliveries are accepted", async (t) => {
     const content = String(readYaml('compose/monitoring.yaml').configs['webhook-token'].content);
     const composeDefault = /^\$\{WEBHOOK_TOKEN:-([^}]+)\}$/.exec(content)?.[1];
     assert.ok(composeDefault, content);

@@ -22,7 +22,11 @@ interface DeploymentRow {
 }
 
 function deploymentsOf(target: TestApp | string, service: string): Promise<DeploymentRow[]> {
-  return sql<DeploymentRow>(typeof target === 'string' ? target : dbUrl(target), 'SELECT service, version, commit_sha, commit_time, deployed_at, source FROM dora_deployments WHERE service = $1 ORDER BY id', [service]);
+  return sql<DeploymentRow>(
+    typeof target === 'string' ? target : dbUrl(target),
+    'SELECT service, version, commit_sha, commit_time, deployed_at, source FROM dora_deployments WHERE service = $1 ORDER BY id',
+    [service],
+  );
 }
 
 describe('POST /api/dora/deployments', () => {
@@ -32,21 +36,33 @@ describe('POST /api/dora/deployments', () => {
   });
   after(() => t.close());
 
-  const body = { service: 'cloudmart-backend', version: '1.4.0', commitSha: 'ABCDEF1234567', commitTime: '2026-03-01T09:00:00+09:00', deployedAt: '2026-03-01T02:30:00Z' };
+  const body = {
+    service: 'cloudmart-backend',
+    version: '1.4.0',
+    commitSha: 'ABCDEF1234567',
+    commitTime: '2026-03-01T09:00:00+09:00',
+    deployedAt: '2026-03-01T02:30:00Z',
+  };
 
   test('When a deployment is posted, then 201 with it in UTC; posted again, then 200 with the same record', async () => {
     const created = await request(t.app).post('/api/dora/deployments').send(body).expect(201);
-    assert.deepEqual({ ...created.body, id: 0 }, {
-      id: 0,
-      service: 'cloudmart-backend',
-      version: '1.4.0',
-      commitSha: 'abcdef1234567',
-      commitTime: '2026-03-01T00:00:00.000Z',
-      deployedAt: '2026-03-01T02:30:00.000Z',
-      status: 'success',
-      source: 'api',
-    });
-    const again = await request(t.app).post('/api/dora/deployments').send({ ...body, deployedAt: '2026-03-02T00:00:00Z' }).expect(200);
+    assert.deepEqual(
+      { ...created.body, id: 0 },
+      {
+        id: 0,
+        service: 'cloudmart-backend',
+        version: '1.4.0',
+        commitSha: 'abcdef1234567',
+        commitTime: '2026-03-01T00:00:00.000Z',
+        deployedAt: '2026-03-01T02:30:00.000Z',
+        status: 'success',
+        source: 'api',
+      },
+    );
+    const again = await request(t.app)
+      .post('/api/dora/deployments')
+      .send({ ...body, deployedAt: '2026-03-02T00:00:00Z' })
+      .expect(200);
     assert.deepEqual(again.body, created.body, 'the first record stands');
     assert.equal((await deploymentsOf(t, 'cloudmart-backend')).length, 1);
   });
@@ -61,7 +77,10 @@ describe('POST /api/dora/deployments', () => {
 
   test('When deployedAt is left out, then the deployment is stamped now', async () => {
     const t0 = Date.now();
-    const res = await request(t.app).post('/api/dora/deployments').send({ ...body, version: '1.6.0', deployedAt: undefined }).expect(201);
+    const res = await request(t.app)
+      .post('/api/dora/deployments')
+      .send({ ...body, version: '1.6.0', deployedAt: undefined })
+      .expect(201);
     const at = Date.parse((res.body as { deployedAt: string }).deployedAt);
     assert.ok(at >= t0 - 1000 && at <= Date.now() + 1000);
   });
@@ -80,7 +99,9 @@ describe('POST /api/dora/deployments', () => {
     ];
     const before = await counts(t);
     for (const [b, path] of bad) {
-      const res = await request(t.app).post('/api/dora/deployments').send({ ...b, version: b.version === undefined ? undefined : '9.9.9' });
+      const res = await request(t.app)
+        .post('/api/dora/deployments')
+        .send({ ...b, version: b.version === undefined ? undefined : '9.9.9' });
       assert.equal(res.status, 400, JSON.stringify(b));
       const paths = (res.body.error.details as { path: string }[]).map((d) => d.path);
       assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);

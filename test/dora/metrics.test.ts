@@ -44,7 +44,10 @@ async function loadFixture(t: TestApp): Promise<void> {
   ];
   for (const d of deployments) {
     if (d.commitTime === null) {
-      await sql(dbUrl(t), "INSERT INTO dora_deployments (service, version, deployed_at, source) VALUES ('cloudmart-backend', $1, $2, 'self')", [d.version, d.deployedAt]);
+      await sql(dbUrl(t), "INSERT INTO dora_deployments (service, version, deployed_at, source) VALUES ('cloudmart-backend', $1, $2, 'self')", [
+        d.version,
+        d.deployedAt,
+      ]);
       continue;
     }
     await request(t.app)
@@ -83,7 +86,14 @@ describe('DORA metrics on a known history', () => {
       period: { days: 30, from: ago(30 * DAY), to: NOW.toISOString() },
       // A, B, C, D in the window (F sits on its open start): 4 / 30 = 0.133/day; previous E, F: 2 / 30 = 0.067 → +100 %.
       // Day slots 1, 2, 3, 10 → weeks [3, 1, 0, 0, 0]: neither daily nor weekly; the one 30-day month has deployments → monthly.
-      deploymentFrequency: { value: 0.133, unit: 'per_day', deployments: 4, period: 'monthly', rating: 'medium', trend: { previous: 0.067, changePercent: 100 } },
+      deploymentFrequency: {
+        value: 0.133,
+        unit: 'per_day',
+        deployments: 4,
+        period: 'monthly',
+        rating: 'medium',
+        trend: { previous: 0.067, changePercent: 100 },
+      },
       // Lead times 2, 4, 30 h (C has no commit time) → median 4 h, p95 = 4 + 0.9 × 26 = 27.4 h; previous 1 h and 5 h → 3 h.
       leadTimeForChanges: { value: 4, unit: 'hours', p50: 4, p95: 27.4, rating: 'elite', trend: { previous: 3, changePercent: 33.3 } },
       // A (open incident) and B (two incidents) failed: 2 / 4 = 50 % → low; previous E of E, F: 50 % → 0 % change.
@@ -118,7 +128,10 @@ describe('DORA metrics on a known history', () => {
     assert.ok(Math.abs((sample(text, 'cloudmart_dora_time_to_restore_seconds', { quantile: '0.95' }) ?? 0) - 87 * 60) < 0.001);
     assert.equal(sample(text, 'cloudmart_dora_open_incidents'), 1);
     const ratings = Object.fromEntries(
-      ['deployment_frequency', 'lead_time', 'change_failure_rate', 'time_to_restore'].map((metric) => [metric, sample(text, 'cloudmart_dora_rating', { metric })]),
+      ['deployment_frequency', 'lead_time', 'change_failure_rate', 'time_to_restore'].map((metric) => [
+        metric,
+        sample(text, 'cloudmart_dora_rating', { metric }),
+      ]),
     );
     assert.deepEqual(ratings, { deployment_frequency: 2, lead_time: 4, change_failure_rate: 1, time_to_restore: 3 });
   });
@@ -143,10 +156,32 @@ describe('DORA metrics with nothing recorded', () => {
   test('When nothing was ever recorded, then counts are 0 and every value that needs data is null, unrated', async () => {
     const res = await request(t.app).get('/api/dora-metrics').expect(200);
     const b = res.body;
-    assert.deepEqual(b.deploymentFrequency, { value: 0, unit: 'per_day', deployments: 0, period: null, rating: null, trend: { previous: 0, changePercent: null } });
+    assert.deepEqual(b.deploymentFrequency, {
+      value: 0,
+      unit: 'per_day',
+      deployments: 0,
+      period: null,
+      rating: null,
+      trend: { previous: 0, changePercent: null },
+    });
     assert.deepEqual(b.leadTimeForChanges, { value: null, unit: 'hours', p50: null, p95: null, rating: null, trend: { previous: null, changePercent: null } });
-    assert.deepEqual(b.changeFailureRate, { value: null, unit: 'percent', failedDeployments: 0, deployments: 0, rating: null, trend: { previous: null, changePercent: null } });
-    assert.deepEqual(b.timeToRestoreService, { value: null, unit: 'minutes', p50: null, p95: null, openIncidents: 0, rating: null, trend: { previous: null, changePercent: null } });
+    assert.deepEqual(b.changeFailureRate, {
+      value: null,
+      unit: 'percent',
+      failedDeployments: 0,
+      deployments: 0,
+      rating: null,
+      trend: { previous: null, changePercent: null },
+    });
+    assert.deepEqual(b.timeToRestoreService, {
+      value: null,
+      unit: 'minutes',
+      p50: null,
+      p95: null,
+      openIncidents: 0,
+      rating: null,
+      trend: { previous: null, changePercent: null },
+    });
   });
 
   test('When Prometheus scrapes an empty history, then counts are 0 and unknown values are absent, not 0', async () => {
@@ -189,10 +224,14 @@ describe('DORA gauges when the database is slow or down', () => {
       await locker.end();
     }
     // The stuck refresh completes once the lock is gone; a later scrape shows the new deployment.
-    await eventually('a scrape to show the new deployment', async () => {
-      const fresh = sample((await request(t.app).get('/metrics').expect(200)).text, 'cloudmart_dora_deployments_in_window');
-      return fresh === 2 ? fresh : undefined;
-    }, { timeoutMs: 2000, intervalMs: 100 });
+    await eventually(
+      'a scrape to show the new deployment',
+      async () => {
+        const fresh = sample((await request(t.app).get('/metrics').expect(200)).text, 'cloudmart_dora_deployments_in_window');
+        return fresh === 2 ? fresh : undefined;
+      },
+      { timeoutMs: 2000, intervalMs: 100 },
+    );
   });
 
   test('When the database is gone, then the scrape still answers with the last values and a warning is logged', async () => {

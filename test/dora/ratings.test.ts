@@ -90,10 +90,7 @@ describe('ratings at their boundaries', () => {
   });
 
   test('When the frequency bucket is daily, weekly, monthly or yearly, then it rates elite, high, medium, low', () => {
-    assert.deepEqual(
-      (['daily', 'weekly', 'monthly', 'yearly'] as const).map(rateDeploymentFrequency),
-      ['elite', 'high', 'medium', 'low'],
-    );
+    assert.deepEqual((['daily', 'weekly', 'monthly', 'yearly'] as const).map(rateDeploymentFrequency), ['elite', 'high', 'medium', 'low']);
   });
 });
 
@@ -232,14 +229,18 @@ describe('one window measured', () => {
 describe('the report', () => {
   test('When two windows are compared, then values are in hours/percent/minutes with the previous window as trend', () => {
     const current = windowEnding(T, 30);
-    const report = buildReport(
-      measurePeriod(deployments, incidents, current, FIRST),
-      measurePeriod(deployments, incidents, previousWindow(current), FIRST),
-    );
+    const report = buildReport(measurePeriod(deployments, incidents, current, FIRST), measurePeriod(deployments, incidents, previousWindow(current), FIRST));
     assert.deepEqual(report, {
       period: { days: 30, from: '2026-03-01T12:00:00.000Z', to: '2026-03-31T12:00:00.000Z' },
       // 4 / 30 = 0.133 per day; previous 2 / 30 = 0.067: +100 %
-      deploymentFrequency: { value: 0.133, unit: 'per_day', deployments: 4, period: 'monthly', rating: 'medium', trend: { previous: 0.067, changePercent: 100 } },
+      deploymentFrequency: {
+        value: 0.133,
+        unit: 'per_day',
+        deployments: 4,
+        period: 'monthly',
+        rating: 'medium',
+        trend: { previous: 0.067, changePercent: 100 },
+      },
       // median 4 h, previously median of 5 h and 1 h = 3 h: +33.3 %
       leadTimeForChanges: { value: 4, unit: 'hours', p50: 4, p95: 27.4, rating: 'elite', trend: { previous: 3, changePercent: 33.3 } },
       // 1 of 4 = 25 %, previously 1 of 2 = 50 %: −50 %
@@ -270,12 +271,17 @@ describe('Alertmanager alerts → incident events', () => {
 
   test('When severities are configured, then only those alerts become events; others and unlabelled ones are ignored', () => {
     const { events, ignored } = incidentEvents(payload([alert('critical'), alert('page'), alert('warning'), alert(undefined)]), ['critical', 'page']);
-    assert.deepEqual(events.map((e) => e.severity), ['critical', 'page']);
+    assert.deepEqual(
+      events.map((e) => e.severity),
+      ['critical', 'page'],
+    );
     assert.equal(ignored, 2);
   });
 
   test('When an alert is resolved, then its event carries endsAt as the resolution time', () => {
     const { events } = incidentEvents(payload([alert('critical', 'resolved')]), ['critical']);
-    assert.deepEqual(events, [{ fingerprint: 'fp-critical', alertname: 'HTTPErrorRate', severity: 'critical', service: 'cloudmart', openedAt: ago(HOUR_MS), resolvedAt: T }]);
+    assert.deepEqual(events, [
+      { fingerprint: 'fp-critical', alertname: 'HTTPErrorRate', severity: 'critical', service: 'cloudmart', openedAt: ago(HOUR_MS), resolvedAt: T },
+    ]);
   });
 });

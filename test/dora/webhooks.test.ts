@@ -37,7 +37,10 @@ describe('POST /api/dora/alertmanager', () => {
   const resolved = { ...firing, status: 'resolved' as const, endsAt: '2026-02-10T08:45:00Z' };
 
   test('When a critical alert fires, then an incident opens; when it resolves, then it closes at endsAt', async () => {
-    const opened = await request(t.app).post('/api/dora/alertmanager').send(alertmanagerBody([firing])).expect(200);
+    const opened = await request(t.app)
+      .post('/api/dora/alertmanager')
+      .send(alertmanagerBody([firing]))
+      .expect(200);
     assert.deepEqual(opened.body, { opened: 1, resolved: 0, ignored: 0 });
     let rows = (await incidents(t)).filter((r) => r.fingerprint === firing.fingerprint);
     assert.equal(rows.length, 1);
@@ -46,7 +49,10 @@ describe('POST /api/dora/alertmanager', () => {
     assert.equal(rows[0]?.alertname, 'HTTPErrorRate');
     assert.equal(rows[0]?.service, 'cloudmart');
 
-    const closed = await request(t.app).post('/api/dora/alertmanager').send(alertmanagerBody([resolved])).expect(200);
+    const closed = await request(t.app)
+      .post('/api/dora/alertmanager')
+      .send(alertmanagerBody([resolved]))
+      .expect(200);
     assert.deepEqual(closed.body, { opened: 0, resolved: 1, ignored: 0 });
     rows = (await incidents(t)).filter((r) => r.fingerprint === firing.fingerprint);
     assert.equal(rows.length, 1);
@@ -64,15 +70,30 @@ describe('POST /api/dora/alertmanager', () => {
 
   test('When a firing notification is delivered five times at once, then one incident opens', async () => {
     const alert = { fingerprint: 'aaaa000000000005', startsAt: '2026-02-11T08:00:00Z' };
-    const results = await Promise.all(Array.from({ length: 5 }, () => request(t.app).post('/api/dora/alertmanager').send(alertmanagerBody([alert]))));
-    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
-    assert.equal(results.reduce((n, r) => n + (r.body as { opened: number }).opened, 0), 1);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        request(t.app)
+          .post('/api/dora/alertmanager')
+          .send(alertmanagerBody([alert])),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
+    assert.equal(
+      results.reduce((n, r) => n + (r.body as { opened: number }).opened, 0),
+      1,
+    );
     assert.equal((await incidents(t)).filter((r) => r.fingerprint === alert.fingerprint).length, 1);
   });
 
   test('When the same alert fires again later, then that is a second incident (new startsAt)', async () => {
     const again = { fingerprint: firing.fingerprint, startsAt: '2026-02-12T09:00:00Z' };
-    const res = await request(t.app).post('/api/dora/alertmanager').send(alertmanagerBody([again])).expect(200);
+    const res = await request(t.app)
+      .post('/api/dora/alertmanager')
+      .send(alertmanagerBody([again]))
+      .expect(200);
     assert.deepEqual(res.body, { opened: 1, resolved: 0, ignored: 0 });
     assert.equal((await incidents(t)).filter((r) => r.fingerprint === firing.fingerprint).length, 2);
   });
@@ -194,7 +215,11 @@ describe('POST /api/dora/github', () => {
       .expect(200);
     assert.deepEqual(push.body, { event: 'push', commits: 2 });
 
-    const res = await request(t.app).post('/api/dora/github?service=cloudmart-backend').set('X-GitHub-Event', 'deployment_status').send(deploymentStatus('success')).expect(201);
+    const res = await request(t.app)
+      .post('/api/dora/github?service=cloudmart-backend')
+      .set('X-GitHub-Event', 'deployment_status')
+      .send(deploymentStatus('success'))
+      .expect(201);
     assert.equal(res.body.recorded, true);
     assert.equal(res.body.deployment.service, 'cloudmart-backend');
     assert.equal(res.body.deployment.version, sha);
@@ -202,7 +227,11 @@ describe('POST /api/dora/github', () => {
     assert.equal(res.body.deployment.deployedAt, '2026-02-01T12:00:00.000Z');
     assert.equal(res.body.deployment.source, 'github');
 
-    const again = await request(t.app).post('/api/dora/github?service=cloudmart-backend').set('X-GitHub-Event', 'deployment_status').send(deploymentStatus('success')).expect(200);
+    const again = await request(t.app)
+      .post('/api/dora/github?service=cloudmart-backend')
+      .set('X-GitHub-Event', 'deployment_status')
+      .send(deploymentStatus('success'))
+      .expect(200);
     assert.equal(again.body.recorded, false);
     assert.equal((await counts(t)).deployments, 1);
   });
@@ -221,7 +250,17 @@ describe('POST /api/dora/github', () => {
     const before = await counts(t);
     const cases: [string | undefined, unknown][] = [
       [undefined, deploymentStatus('success')],
-      ['push', { ref: 'refs/heads/main', repository, commits: [{ id: 'c'.repeat(40), timestamp: '2026-02-01T08:00:00Z' }, { id: 'not-a-sha', timestamp: '2026-02-01T08:00:00Z' }] }],
+      [
+        'push',
+        {
+          ref: 'refs/heads/main',
+          repository,
+          commits: [
+            { id: 'c'.repeat(40), timestamp: '2026-02-01T08:00:00Z' },
+            { id: 'not-a-sha', timestamp: '2026-02-01T08:00:00Z' },
+          ],
+        },
+      ],
       ['push', { ref: 'refs/heads/main', commits: [] }],
       ['deployment_status', { ...deploymentStatus('success'), deployment: { environment: 'production' } }],
       ['deployment_status', { ...deploymentStatus('success'), deployment_status: { state: 'success', created_at: 'noon' } }],

@@ -112,7 +112,10 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When errors and latency are injected under load, then every dashboard and rule query works and the service panels have data', async (t) => {
-    if (!ready) { t.skip('monitoring binaries missing'); return; }
+    if (!ready) {
+      t.skip('monitoring binaries missing');
+      return;
+    }
     const res = await chaos('PUT', { errorRate: 0.3, latencyMs: 800, routes: ['/api/products'], ttlSeconds: 900 });
     assert.equal(res.status, 200, await res.text());
     traffic = startTraffic({
@@ -131,10 +134,14 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
         body: JSON.stringify({ items: [{ productId, quantity }], customerEmail: 'e2e@example.com' }),
       }).then((r) => r.status);
     assert.deepEqual([await order(1, 1), await order(1, 1000), await order(999_999, 1)], [201, 409, 422]);
-    await until('backend series in Prometheus', async () => {
-      const r = await promQuery(prometheus.url, 'sum(rate(http_requests_total{job="backend",status_code="500"}[1m]))');
-      return Number(r.data?.result[0]?.value[1] ?? 0) > 0 ? true : undefined;
-    }, 60_000);
+    await until(
+      'backend series in Prometheus',
+      async () => {
+        const r = await promQuery(prometheus.url, 'sum(rate(http_requests_total{job="backend",status_code="500"}[1m]))');
+        return Number(r.data?.result[0]?.value[1] ?? 0) > 0 ? true : undefined;
+      },
+      60_000,
+    );
     await sleep(5000);
 
     const rejected: string[] = [];
@@ -167,7 +174,10 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When p95 latency stays above 0.5 s, then HighRequestLatency goes pending, fires and reaches the warning receiver', async (t) => {
-    if (!ready) { t.skip('monitoring binaries missing'); return; }
+    if (!ready) {
+      t.skip('monitoring binaries missing');
+      return;
+    }
     await until('HighRequestLatency firing', async () => (firstSeen.has('HighRequestLatency:firing') ? true : undefined), 4 * 60_000);
     assert.ok(firstSeen.has('HighRequestLatency:pending'), 'pending before firing');
     const delivered = await until('HighRequestLatency delivered', async () => recorder.find('/api/alerts/warning', 'HighRequestLatency', 'firing')[0], 90_000);
@@ -176,7 +186,10 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When the 5xx ratio stays above 10 %, then HTTPErrorRate fires after its 2 m and reaches the critical and DORA receivers', async (t) => {
-    if (!ready) { t.skip('monitoring binaries missing'); return; }
+    if (!ready) {
+      t.skip('monitoring binaries missing');
+      return;
+    }
     await until('HTTPErrorRate firing', async () => (firstSeen.has('HTTPErrorRate:firing') ? true : undefined), 5 * 60_000);
     const pendingAt = firstSeen.get('HTTPErrorRate:pending') ?? 0;
     const firingAt = firstSeen.get('HTTPErrorRate:firing') ?? 0;
@@ -189,22 +202,32 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   });
 
   test('When Postgres is unreachable for the exporter, then DatabaseConnectionFailed fires and inhibits HTTPErrorRate', async (t) => {
-    if (!ready) { t.skip('monitoring binaries missing'); return; }
+    if (!ready) {
+      t.skip('monitoring binaries missing');
+      return;
+    }
     exporterProxy.set('reset');
     await until('pg_up == 0', async () => ((await promQuery(prometheus.url, 'pg_up')).data?.result[0]?.value[1] === '0' ? true : undefined), 30_000);
     await until('DatabaseConnectionFailed firing', async () => (firstSeen.has('DatabaseConnectionFailed:firing') ? true : undefined), 3 * 60_000);
     await until('DatabaseConnectionFailed delivered', async () => recorder.find('/api/alerts/critical', 'DatabaseConnectionFailed', 'firing')[0], 60_000);
-    const inhibited = await until('HTTPErrorRate suppressed in Alertmanager', async () => {
-      const a = (await amAlerts(alertmanager.url)).find((x) => x.labels.alertname === 'HTTPErrorRate');
-      return a && a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0 ? a : undefined;
-    }, 60_000);
+    const inhibited = await until(
+      'HTTPErrorRate suppressed in Alertmanager',
+      async () => {
+        const a = (await amAlerts(alertmanager.url)).find((x) => x.labels.alertname === 'HTTPErrorRate');
+        return a && a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0 ? a : undefined;
+      },
+      60_000,
+    );
     assert.equal(inhibited.labels.service, 'cloudmart');
     const firingInPrometheus = (await promAlerts(prometheus.url)).some((a) => a.labels.alertname === 'HTTPErrorRate' && a.state === 'firing');
     assert.ok(firingInPrometheus, 'still firing in Prometheus: inhibition is Alertmanager’s job');
   });
 
   test('When the faults are cleared and Postgres returns, then resolved notifications arrive and the incidents close', async (t) => {
-    if (!ready) { t.skip('monitoring binaries missing'); return; }
+    if (!ready) {
+      t.skip('monitoring binaries missing');
+      return;
+    }
     exporterProxy.set('pass');
     assert.equal((await chaos('DELETE')).status, 200);
     await until('DatabaseConnectionFailed resolved', async () => recorder.find('/api/alerts/critical', 'DatabaseConnectionFailed', 'resolved')[0], 3 * 60_000);
@@ -215,7 +238,13 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
     };
     assert.equal(metrics.timeToRestoreService.openIncidents, 0, 'every incident closed through Alertmanager');
     assert.ok(metrics.timeToRestoreService.value !== null && metrics.timeToRestoreService.value > 0);
-    assert.ok(recorder.deliveries.every((d) => d.authorization === `Bearer ${WEBHOOK_TOKEN}`), 'every delivery carried the webhook token');
-    assert.ok(recorder.deliveries.every((d) => d.forwardedStatus === 200), 'the service accepted every delivery');
+    assert.ok(
+      recorder.deliveries.every((d) => d.authorization === `Bearer ${WEBHOOK_TOKEN}`),
+      'every delivery carried the webhook token',
+    );
+    assert.ok(
+      recorder.deliveries.every((d) => d.forwardedStatus === 200),
+      'the service accepted every delivery',
+    );
   });
 });

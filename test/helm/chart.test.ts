@@ -61,8 +61,14 @@ function operatorCrdDir(): string | null {
 function closed(schema: Yaml): Yaml {
   if (Array.isArray(schema)) return schema.map(closed);
   if (!schema || typeof schema !== 'object') return schema;
-  const out: Yaml = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Yaml).map(([pk, pv]) => [pk, closed(pv)])) : closed(v)]));
-  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  const out: Yaml = Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === 'properties' ? Object.fromEntries(Object.entries(v as Yaml).map(([pk, pv]) => [pk, closed(pv)])) : closed(v),
+    ]),
+  );
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields'])
+    out.additionalProperties = false;
   return out;
 }
 
@@ -120,7 +126,10 @@ test('helm template: every resource, the Deployment hardened, probed and shut do
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);
   assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
   assert.ok(c.resources.requests.cpu && c.resources.limits.memory, 'requests and a memory limit');
-  assert.ok(c.volumeMounts.some((m: Yaml) => m.mountPath === '/tmp'), 'a writable /tmp beside the read-only root');
+  assert.ok(
+    c.volumeMounts.some((m: Yaml) => m.mountPath === '/tmp'),
+    'a writable /tmp beside the read-only root',
+  );
 
   // Shutdown: the service's own deadline (src/config.ts default), after the preStop sleep, within the grace period.
   const configMap = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
@@ -128,7 +137,10 @@ test('helm template: every resource, the Deployment hardened, probed and shut do
   assert.equal(Number(configMap.data.SHUTDOWN_TIMEOUT_MS), serviceDefault, 'the chart passes the service default');
   const preStop = Number(c.lifecycle.preStop.exec.command[1]);
   assert.ok(preStop > 0);
-  assert.ok(pod.terminationGracePeriodSeconds >= preStop + serviceDefault / 1000 + 1, `grace ${pod.terminationGracePeriodSeconds}s covers preStop ${preStop}s + shutdown ${serviceDefault / 1000}s`);
+  assert.ok(
+    pod.terminationGracePeriodSeconds >= preStop + serviceDefault / 1000 + 1,
+    `grace ${pod.terminationGracePeriodSeconds}s covers preStop ${preStop}s + shutdown ${serviceDefault / 1000}s`,
+  );
   assert.equal(deploy.spec.strategy.rollingUpdate.maxUnavailable, 0);
 
   // OTLP from values; pod, namespace and node from the downward API.
@@ -187,7 +199,7 @@ test('the PrometheusRule carries exactly the Compose rules, and promtool accepts
   const helm = requireTool('helm', t);
   if (!helm) return;
   const rule = one(render(helm), 'PrometheusRule');
-  const compose = ruleFiles().flatMap((f) => (parseYaml(fs.readFileSync(f, 'utf8'))).groups);
+  const compose = ruleFiles().flatMap((f) => parseYaml(fs.readFileSync(f, 'utf8')).groups);
   assert.deepEqual(rule.spec.groups, compose);
   const promtool = requireTool('promtool', t);
   if (!promtool) return;
@@ -207,7 +219,10 @@ test('the dashboards ship as Grafana sidecar ConfigMaps, byte for byte', (t) => 
   const helm = requireTool('helm', t);
   if (!helm) return;
   const maps = byKind(render(helm), 'ConfigMap').filter((m) => m.metadata.labels.grafana_dashboard === '1');
-  const files = fs.readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(dashboardsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.deepEqual(maps.map((m) => Object.keys(m.data)[0]).sort(), files);
   for (const m of maps) {
     const [name, text] = Object.entries<string>(m.data)[0] ?? ['', ''];
@@ -244,7 +259,8 @@ test('the ServiceMonitor and PrometheusRule validate against the prometheus-oper
   if (!dir) {
     const message = `prometheus-operator CRDs not found (go mod download ${pinned('PROMETHEUS_OPERATOR_MODULE')})`;
     if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires them`);
-    t.skip(message); return;
+    t.skip(message);
+    return;
   }
   const docs = render(helm);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });

@@ -17,7 +17,9 @@ export class ApmIntakeReceiver extends LoopbackReceiver {
 
   protected handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     if (req.method === 'GET' && (req.url === '/' || req.url === '')) {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ version: '8.19.0', build_date: '2025-01-01T00:00:00Z', build_sha: 'test' }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ version: '8.19.0', build_date: '2025-01-01T00:00:00Z', build_sha: 'test' }));
       return;
     }
     if (req.method === 'POST' && req.url?.startsWith('/intake/v2/events')) {
@@ -36,5 +38,4 @@ export class ApmIntakeReceiver extends LoopbackReceiver {
   of(type: string): Record<string, unknown>[] {
     return this.events.filter((e) => e.type === type).map((e) => e.body);
   }
-
 }

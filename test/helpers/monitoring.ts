@@ -35,7 +35,10 @@ export async function startManaged(bin: string, args: string[], port: number, re
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
-    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -110,7 +113,11 @@ export interface Intervals {
  * so a 1 s scrape timeout would lose pg_up exactly when it matters) and evaluates
  * rules every second.
  */
-export async function startPrometheus(bin: string, targets: PrometheusTargets, interval: Intervals = { scrape: '2s', evaluation: '1s' }): Promise<ManagedProcess> {
+export async function startPrometheus(
+  bin: string,
+  targets: PrometheusTargets,
+  interval: Intervals = { scrape: '2s', evaluation: '1s' },
+): Promise<ManagedProcess> {
   const dir = tempDir('prometheus');
   const rulesDir = path.join(dir, 'rules');
   mkdirSync(rulesDir);
@@ -131,10 +138,13 @@ export async function startPrometheus(bin: string, targets: PrometheusTargets, i
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => {
+  return {
+    ...p,
+    stop: async () => {
       await p.stop();
       rmSync(dir, { recursive: true, force: true });
-    } };
+    },
+  };
 }
 
 /** docker/alertmanager/alertmanager.yml, its webhooks sent to webhookBase with webhookToken as the token file's content. */
@@ -154,10 +164,13 @@ export async function startAlertmanager(bin: string, webhookBase: string, webhoo
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => {
+  return {
+    ...p,
+    stop: async () => {
       await p.stop();
       rmSync(dir, { recursive: true, force: true });
-    } };
+    },
+  };
 }
 
 export async function startPostgresExporter(bin: string, dataSourceName: string): Promise<ManagedProcess> {

@@ -110,7 +110,7 @@ export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] 
   const data: JsonExport =
     encoding === 'json'
       ? (JSON.parse(body.toString('utf8')) as JsonExport)
-      : (ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: Number, bytes: String }));
+      : ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: Number, bytes: String });
   const spans: ReceivedSpan[] = [];
   for (const rs of data.resourceSpans ?? []) {
     const resource = attrs(rs.resource?.attributes);

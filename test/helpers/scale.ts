@@ -18,7 +18,8 @@ import { findTool } from './tools';
  */
 
 function replaceOnce(text: string, from: string | RegExp, to: string, what: string): string {
-  const matches = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
+  const matches =
+    typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
   if (matches !== 1) throw new Error(`${what}: expected exactly one match of ${String(from)}, found ${matches}`);
   return text.replace(from, to);
 }
@@ -212,8 +213,11 @@ export async function startPrometheusWithResolver(
     port,
     '/-/ready',
   );
-  return { ...p, stop: async () => {
+  return {
+    ...p,
+    stop: async () => {
       await p.stop();
       rmSync(dir, { recursive: true, force: true });
-    } };
+    },
+  };
 }

@@ -56,10 +56,14 @@ export async function startServerProcess(env: Record<string, string>, opts: Star
       const polled = Number(env.PORT);
       void (async () => {
         while (child.exitCode === null) {
-          const ok = await fetch(`http://127.0.0.1:${polled}${opts.readyPath}`).then((r) => r.ok, () => false);
+          const ok = await fetch(`http://127.0.0.1:${polled}${opts.readyPath}`).then(
+            (r) => r.ok,
+            () => false,
+          );
           if (ok) {
             clearTimeout(timer);
-            resolve(polled); return;
+            resolve(polled);
+            return;
           }
           await sleep(100);
         }

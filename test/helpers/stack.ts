@@ -113,12 +113,20 @@ export interface AlertRule {
 
 export function ruleFiles(): string[] {
   const dir = path.join(dockerDir, 'prometheus', 'rules');
-  return fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 export function ruleTestFiles(): string[] {
   const dir = path.join(dockerDir, 'prometheus', 'tests');
-  return fs.readdirSync(dir).filter((f) => /\.test\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.test\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 export function alertRules(): AlertRule[] {
@@ -275,11 +283,15 @@ export function promtailJsonFields(): string[] {
 }
 
 export function promtailLabelNames(): string[] {
-  return promtailStages().flatMap((s) => (s.labels ? Object.keys(s.labels) : [])).sort();
+  return promtailStages()
+    .flatMap((s) => (s.labels ? Object.keys(s.labels) : []))
+    .sort();
 }
 
 export function promtailStructuredMetadataNames(): string[] {
-  return promtailStages().flatMap((s) => (s.structured_metadata ? Object.keys(s.structured_metadata) : [])).sort();
+  return promtailStages()
+    .flatMap((s) => (s.structured_metadata ? Object.keys(s.structured_metadata) : []))
+    .sort();
 }
 
 /** Body of the first `name { ... }` block in an Alloy file (brace-matched). */

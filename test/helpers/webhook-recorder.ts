@@ -49,9 +49,6 @@ export class WebhookRecorder extends LoopbackReceiver {
 
   /** Deliveries to a path that carry an alert with this name and status. */
   find(path: string, alertname: string, status: 'firing' | 'resolved'): Delivery[] {
-    return this.deliveries.filter(
-      (d) => d.path === path && d.payload.alerts.some((a) => a.labels.alertname === alertname && a.status === status),
-    );
+    return this.deliveries.filter((d) => d.path === path && d.payload.alerts.some((a) => a.labels.alertname === alertname && a.status === status));
   }
-
 }

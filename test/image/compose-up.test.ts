@@ -81,7 +81,10 @@ test('docker compose build backend, up, healthy, serving, and stop exits 0: thro
   assert.equal(up.status, 0, up.stderr);
   const id = compose(bin, [...args, 'ps', '-q', 'backend'], env).stdout.trim();
   assert.ok(id, 'a backend container');
-  const [inspected] = JSON.parse(await podmanOk(['inspect', id])) as { HostConfig: { Init: boolean; Memory: number }; Config: { StopTimeout: number; Labels: Record<string, string> } }[];
+  const [inspected] = JSON.parse(await podmanOk(['inspect', id])) as {
+    HostConfig: { Init: boolean; Memory: number };
+    Config: { StopTimeout: number; Labels: Record<string, string> };
+  }[];
   assert.ok(inspected);
   assert.equal(inspected.HostConfig.Init, true, 'init: true');
   assert.equal(inspected.HostConfig.Memory, 512 * 1024 * 1024, 'mem_limit: 512m');
@@ -89,7 +92,15 @@ test('docker compose build backend, up, healthy, serving, and stop exits 0: thro
   assert.equal(inspected.Config.Labels.logging, 'promtail');
 
   const url = `http://127.0.0.1:${port}`;
-  await eventually('/health through Compose', () => fetch(`${url}/health`).then((r) => (r.ok ? true : undefined), () => undefined), { timeoutMs: 60_000, intervalMs: 250 });
+  await eventually(
+    '/health through Compose',
+    () =>
+      fetch(`${url}/health`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   // No systemd here to schedule the periodic check; run Compose's healthcheck once, as the engine would.
   const check = await podman(['healthcheck', 'run', id]);
   assert.equal(check.code, 0, check.stderr);

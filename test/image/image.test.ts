@@ -58,7 +58,10 @@ describe('the backend image', () => {
   });
 
   test('holds the built service and production dependencies only: no sources, tests, .git, .env or dev-only packages', async (t) => {
-    if (skipped) { t.skip('no image: the first test was skipped'); return; }
+    if (skipped) {
+      t.skip('no image: the first test was skipped');
+      return;
+    }
     const listing = await inImage(
       image,
       [
@@ -77,10 +80,18 @@ describe('the backend image', () => {
 
     // Dev-only per the lockfile: a devDependency that a production package also needs is not one.
     const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = new Set(Object.entries(lock.packages).filter(([p, e]) => e.dev && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(p)).map(([p]) => p.slice('node_modules/'.length)));
+    const devOnly = new Set(
+      Object.entries(lock.packages)
+        .filter(([p, e]) => e.dev && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(p))
+        .map(([p]) => p.slice('node_modules/'.length)),
+    );
     const present = field('modules').split(' ').filter(Boolean);
     assert.ok(present.includes('express') && present.includes('@opentelemetry/sdk-node'), 'production dependencies are there');
-    assert.deepEqual(present.filter((m) => devOnly.has(m)), [], 'no dev-only package');
+    assert.deepEqual(
+      present.filter((m) => devOnly.has(m)),
+      [],
+      'no dev-only package',
+    );
     for (const dev of ['typescript', 'tsx', 'eslint', 'supertest', 'autocannon']) assert.ok(devOnly.has(dev) && !present.includes(dev), dev);
 
     const [, nodeModules = 0, usrLocal = 0, dist = 0] = field('sizes').split(' ').map(Number);
@@ -112,7 +123,10 @@ describe('the backend image', () => {
     });
 
     test('starts as user node, node itself PID 1, listening on PORT (not 3000), inside a 512 MB cgroup', async (t) => {
-      if (skipped) { t.skip('no image: the first test was skipped'); return; }
+      if (skipped) {
+        t.skip('no image: the first test was skipped');
+        return;
+      }
       port = await freePort();
       assert.notEqual(port, 3000);
       url = `http://127.0.0.1:${port}`;
@@ -130,14 +144,22 @@ describe('the backend image', () => {
         OTEL_BSP_SCHEDULE_DELAY: '500',
         SHUTDOWN_TIMEOUT_MS: '8000',
       });
-      const health = await eventually('/health from the container', () => fetch(`${url}/health`).then((r) => (r.ok ? r.json() : undefined), () => undefined), { timeoutMs: 60_000, intervalMs: 250 });
+      const health = await eventually(
+        '/health from the container',
+        () =>
+          fetch(`${url}/health`).then(
+            (r) => (r.ok ? r.json() : undefined),
+            () => undefined,
+          ),
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
       assert.equal((health as { status: string }).status, 'ok');
 
       const ids = await podmanOk(['exec', container.name, 'sh', '-c', 'id -u; id -g; tr "\\0" " " </proc/1/cmdline']);
       const [uid, gid, cmdline] = ids.trim().split('\n');
       assert.equal(uid, '1000');
       assert.equal(gid, '1000');
-      assert.match(cmdline ?? '', /^node --max-old-space-size=256 .*dist\/server\.js$/, 'the entrypoint exec\'d node: it gets the stop signal itself');
+      assert.match(cmdline ?? '', /^node --max-old-space-size=256 .*dist\/server\.js$/, "the entrypoint exec'd node: it gets the stop signal itself");
 
       assert.equal(await container.inspect<number>('.HostConfig.Memory'), 512 * 1024 * 1024);
       // What the kernel enforces, not only what podman recorded.
@@ -146,7 +168,10 @@ describe('the backend image', () => {
     });
 
     test('its HEALTHCHECK reports healthy, and probes PORT: pointed at a closed port it fails', async (t) => {
-      if (skipped || !container) { t.skip('no container'); return; }
+      if (skipped || !container) {
+        t.skip('no container');
+        return;
+      }
       const run = await podman(['healthcheck', 'run', container.name]);
       assert.equal(run.code, 0, `healthcheck run: ${run.stdout}${run.stderr}`);
       const status = await container.inspect<{ Status: string; Log: { ExitCode: number }[] }>('.State.Healthcheck');
@@ -164,18 +189,31 @@ describe('the backend image', () => {
     });
 
     test('/api/products answers from Postgres, and its traces reach the OTLP receiver from inside the container', async (t) => {
-      if (skipped || !container) { t.skip('no container'); return; }
+      if (skipped || !container) {
+        t.skip('no container');
+        return;
+      }
       const res = await fetch(`${url}/api/products?limit=3`);
       assert.equal(res.status, 200);
       const body = (await res.json()) as { data: { id: number }[] };
       assert.equal(body.data.length, 3, 'the seeded catalog, migrated by the container at start');
-      const span = await eventually('the server span of GET /api/products', () => receiver.spans.find((s) => s.kind === 2 && s.name.includes('/api/products')), { timeoutMs: 20_000 });
+      const span = await eventually(
+        'the server span of GET /api/products',
+        () => receiver.spans.find((s) => s.kind === 2 && s.name.includes('/api/products')),
+        { timeoutMs: 20_000 },
+      );
       assert.equal(span.resource['service.name'], 'cloudmart-image-test');
-      assert.ok(receiver.spans.some((s) => s.traceId === span.traceId && s.kind === 3), 'a client span (pg or redis) in the same trace');
+      assert.ok(
+        receiver.spans.some((s) => s.traceId === span.traceId && s.kind === 3),
+        'a client span (pg or redis) in the same trace',
+      );
     });
 
     test('logs JSON lines on stdout and nothing on stderr', async (t) => {
-      if (skipped || !container) { t.skip('no container'); return; }
+      if (skipped || !container) {
+        t.skip('no container');
+        return;
+      }
       const { stdout, stderr } = await container.logs();
       const lines = stdout.split('\n').filter((l) => l.length > 0);
       assert.ok(lines.length >= 5, `some log lines: ${stdout.slice(0, 500)}`);
@@ -188,16 +226,23 @@ describe('the backend image', () => {
     });
 
     test('podman stop (SIGTERM) lets an in-flight request finish, then it exits 0 well inside the stop timeout', async (t) => {
-      if (skipped || !container) { t.skip('no container'); return; }
+      if (skipped || !container) {
+        t.skip('no container');
+        return;
+      }
       const c = container;
       const body = JSON.stringify({ items: [{ productId: 3, quantity: 1 }], customerEmail: 'stop@example.com' });
       // A request whose body is still uploading when the signal arrives: genuinely in flight.
       const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(`${url}/api/orders`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-          let data = '';
-          res.on('data', (chunk: Buffer) => (data += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-        });
+        const req = http.request(
+          `${url}/api/orders`,
+          { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+          (res) => {
+            let data = '';
+            res.on('data', (chunk: Buffer) => (data += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+          },
+        );
         req.on('error', reject);
         req.write(body.slice(0, 10));
         setTimeout(() => req.end(body.slice(10)), 1500);
@@ -213,15 +258,23 @@ describe('the backend image', () => {
       assert.equal(stopped.code, 0, stopped.stderr);
       const state = await c.inspect<{ ExitCode: number; OOMKilled: boolean; Status: string }>('.State');
       const { stdout, stderr } = await c.logs();
-      const logs = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { time: string; msg: string; signal?: string });
+      const logs = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { time: string; msg: string; signal?: string });
       const signalled = logs.find((l) => l.signal === 'SIGTERM');
       const complete = logs.find((l) => l.msg === 'shutdown complete');
       assert.ok(signalled, 'the service saw SIGTERM');
       assert.ok(complete, 'and finished its shutdown');
       const inService = (Date.parse(complete.time) - Date.parse(signalled.time)) / 1000;
-      t.diagnostic(`podman stop returned after ${seconds.toFixed(1)} s (timeout ${stopTimeout} s); the service shut down in ${inService.toFixed(1)} s of it, the in-flight request included; exit code ${state.ExitCode}`);
+      t.diagnostic(
+        `podman stop returned after ${seconds.toFixed(1)} s (timeout ${stopTimeout} s); the service shut down in ${inService.toFixed(1)} s of it, the in-flight request included; exit code ${state.ExitCode}`,
+      );
       assert.equal(state.ExitCode, 0, 'exit 0, not 137 from a SIGKILL at the timeout');
-      const after = logs.slice(logs.indexOf(signalled)).map((l) => `${l.time.slice(17, 23)} ${l.msg}`).join('\n');
+      const after = logs
+        .slice(logs.indexOf(signalled))
+        .map((l) => `${l.time.slice(17, 23)} ${l.msg}`)
+        .join('\n');
       assert.ok(inService < stopTimeout / 2, `the service took ${inService.toFixed(1)} s to shut down:\n${after}`);
       assert.ok(seconds < stopTimeout * 0.8, `podman stop took ${seconds.toFixed(1)} s`);
       assert.equal(stderr, '');

@@ -51,7 +51,15 @@ test('60 s of load with full telemetry stays inside the 512 MB limit: no OOM kil
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
   });
   const c = container;
-  await eventually('/health from the container', () => fetch(`${url}/health`).then((r) => (r.ok ? true : undefined), () => undefined), { timeoutMs: 60_000, intervalMs: 250 });
+  await eventually(
+    '/health from the container',
+    () =>
+      fetch(`${url}/health`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
   const pid = await c.pid();
   const peakFile = memoryCgroupFile(pid, 'memory.max_usage_in_bytes', 'memory.peak');
 
@@ -77,7 +85,9 @@ test('60 s of load with full telemetry stays inside the 512 MB limit: no OOM kil
     `${tool}, ${CONNECTIONS} connections, ${(load.durationMs / 1000).toFixed(0)} s: ${load.requests} requests (${load.rps.toFixed(0)} req/s, p99 ${load.p99Ms.toFixed(0)} ms), ${load.errors} errors; ` +
       `${receiver.tally.total} spans exported`,
   );
-  t.diagnostic(`RSS of node (PID 1): max ${maxRss.toFixed(0)} MB (first 10 s ${first10.toFixed(0)}, last 10 s ${last10.toFixed(0)}); cgroup peak ${cgroupPeak.toFixed(0)} MiB of ${LIMIT_MB} MiB (RSS also counts the node binary's shared pages, which the cgroup may not be charged for)`);
+  t.diagnostic(
+    `RSS of node (PID 1): max ${maxRss.toFixed(0)} MB (first 10 s ${first10.toFixed(0)}, last 10 s ${last10.toFixed(0)}); cgroup peak ${cgroupPeak.toFixed(0)} MiB of ${LIMIT_MB} MiB (RSS also counts the node binary's shared pages, which the cgroup may not be charged for)`,
+  );
 
   assert.ok(load.requests > 1000, `the load ran: ${load.requests} requests`);
   assert.ok(load.errors <= load.requests * 0.01, `${load.errors} errors in ${load.requests} requests`);

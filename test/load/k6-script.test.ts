@@ -44,10 +44,10 @@ function load(env: Record<string, string>): { script: K6Script; sent: Sent[] } {
     setResponseCallback: () => undefined,
     expectedStatuses: () => undefined,
   };
-  const body = source
-    .replace(/^import .*$/gm, '')
-    .replace(/^export (function|const) /gm, '$1 ');
-  const fn = vm.runInNewContext(`(function (http, check, fail, __ENV, console) {${body}\nreturn { options, setup, teardown, browse, checkout };})`) as (...args: unknown[]) => K6Script;
+  const body = source.replace(/^import .*$/gm, '').replace(/^export (function|const) /gm, '$1 ');
+  const fn = vm.runInNewContext(`(function (http, check, fail, __ENV, console) {${body}\nreturn { options, setup, teardown, browse, checkout };})`) as (
+    ...args: unknown[]
+  ) => K6Script;
   const fail = (msg: string) => {
     throw new Error(msg);
   };

@@ -7,7 +7,20 @@ test('When a host is loopback (localhost, 127.0.0.0/8, ::1), then it is a target
   for (const h of ['localhost', 'LOCALHOST', 'localhost.', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:127.0.0.1]', '[0:0:0:0:0:0:0:1]']) {
     assert.ok(isLoopbackHost(h), h);
   }
-  for (const h of ['0.0.0.0', '10.0.0.5', '192.168.1.10', '172.16.0.1', '8.8.8.8', '128.0.0.1', 'example.com', 'localhost.example.com', 'backend', '[::]', '[::ffff:10.0.0.1]', '[fe80::1]']) {
+  for (const h of [
+    '0.0.0.0',
+    '10.0.0.5',
+    '192.168.1.10',
+    '172.16.0.1',
+    '8.8.8.8',
+    '128.0.0.1',
+    'example.com',
+    'localhost.example.com',
+    'backend',
+    '[::]',
+    '[::ffff:10.0.0.1]',
+    '[fe80::1]',
+  ]) {
     assert.ok(!isLoopbackHost(h), h);
   }
 });
@@ -17,7 +30,10 @@ test('When a URL is not loopback, then it is refused unless --allow-remote; a pa
   assert.equal(checkTarget('http://127.0.0.1:3000/', false), 'http://127.0.0.1:3000');
   assert.equal(checkTarget('http://[::ffff:127.0.0.1]:3000', false), 'http://[::ffff:7f00:1]:3000');
   assert.throws(() => checkTarget('http://[::ffff:10.0.0.1]:3000', false), TargetRefused);
-  assert.throws(() => checkTarget('http://backend:3000', false), (e: Error) => e instanceof TargetRefused && /only loopback/.test(e.message));
+  assert.throws(
+    () => checkTarget('http://backend:3000', false),
+    (e: Error) => e instanceof TargetRefused && /only loopback/.test(e.message),
+  );
   assert.equal(checkTarget('http://backend:3000', true), 'http://backend:3000');
   assert.throws(() => checkTarget('http://localhost:3000/api', false), TargetRefused);
   assert.throws(() => checkTarget('http://u:p@localhost:3000', false), TargetRefused);

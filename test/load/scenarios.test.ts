@@ -20,7 +20,10 @@ interface CliRun {
   stderr: string;
 }
 
-function runCli(args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliRun> {
+function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'load/cli.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...opts.env },
@@ -53,15 +56,18 @@ describe('npm run load against the real service', () => {
 
   before(async () => {
     database = await createTestDatabase('load');
-    server = await startServerProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `cloudmart-test:${randomBytes(4).toString('hex')}:`,
-      CHAOS_ENABLED: 'true',
-      CHAOS_TOKEN: TOKEN,
-      DORA_RECORD_DEPLOYMENT: 'false',
-      LOG_LEVEL: 'warn',
-    }, { readyPath: '/health/ready' });
+    server = await startServerProcess(
+      {
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: `cloudmart-test:${randomBytes(4).toString('hex')}:`,
+        CHAOS_ENABLED: 'true',
+        CHAOS_TOKEN: TOKEN,
+        DORA_RECORD_DEPLOYMENT: 'false',
+        LOG_LEVEL: 'warn',
+      },
+      { readyPath: '/health/ready' },
+    );
   });
   after(async () => {
     await server?.stop();

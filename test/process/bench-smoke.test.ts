@@ -37,7 +37,27 @@ describe('the benchmarks, one short round', () => {
   test('When npm run bench runs bare, unsampled and full, then full exports 2 spans per cached list and unsampled none', async () => {
     const out = path.join(dir, 'bench.json');
     const r = await runTsx(
-      ['bench/run.ts', '--modes', 'unsampled,full', '--endpoints', 'products', '--rounds', '1', '--duration', '1s', '--warmup', '1s', '--long-run', '0', '--embedded', '0', '--metrics-samples', '3', '--out', out],
+      [
+        'bench/run.ts',
+        '--modes',
+        'unsampled,full',
+        '--endpoints',
+        'products',
+        '--rounds',
+        '1',
+        '--duration',
+        '1s',
+        '--warmup',
+        '1s',
+        '--long-run',
+        '0',
+        '--embedded',
+        '0',
+        '--metrics-samples',
+        '3',
+        '--out',
+        out,
+      ],
       120_000,
     );
     assert.equal(r.code, 0, r.stderr.slice(-2000));

@@ -30,14 +30,18 @@ describe('the service process', () => {
     const body = JSON.stringify({ items: [{ productId: 9, quantity: 1 }], customerEmail: 'late@example.com' });
     // A request whose body is still uploading when the signal arrives: genuinely in flight.
     const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${server.url}/api/orders`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-      }, (res) => {
-        let data = '';
-        res.on('data', (c: Buffer) => (data += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-      });
+      const req = http.request(
+        `${server.url}/api/orders`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let data = '';
+          res.on('data', (c: Buffer) => (data += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
       setTimeout(() => req.end(body.slice(10)), 700);
@@ -55,7 +59,12 @@ describe('the service process', () => {
   });
 
   test('When a variable is invalid, then the process stops with a message naming it', () => {
-    const r = spawnSync(process.execPath, ['dist/server.js'], { cwd: ROOT, env: { PATH: process.env.PATH, PORT: 'eighty' }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['dist/server.js'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: 'eighty' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /PORT:/);
   });

@@ -9,7 +9,13 @@ import { ROOT } from '../helpers/server-process';
 /** tools/versions.env: KEY=value lines, comments skipped. */
 function pins(): Record<string, string> {
   const text = fs.readFileSync(path.join(ROOT, 'tools/versions.env'), 'utf8');
-  return Object.fromEntries(text.split('\n').map((l) => /^([A-Z_]+)=(\S+)$/.exec(l.trim())).filter((m) => m !== null).map((m) => [m[1], m[2]]));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((l) => /^([A-Z_]+)=(\S+)$/.exec(l.trim()))
+      .filter((m) => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
 }
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: { start: string } };
@@ -24,7 +30,10 @@ test('The image is built on the Node.js version tools/versions.env pins, from th
 test('CI runs the tests on the Node.js version the image is built on', (t) => {
   const { NODE_VERSION } = pins();
   // Outside CI a developer may run the suite on any supported Node; .ci/run installs the pin.
-  if (process.env.CI !== 'true') { t.skip(`CI is not "true"; this runs on ${process.version}`); return; }
+  if (process.env.CI !== 'true') {
+    t.skip(`CI is not "true"; this runs on ${process.version}`);
+    return;
+  }
   assert.equal(process.version, `v${NODE_VERSION}`);
 });
 
@@ -48,17 +57,29 @@ function olderNode(): { bin: string; version: string } | undefined {
 
 test('When started on an older Node.js, then each entry point exits 1 at once with one line naming the version it needs', (t) => {
   const old = olderNode();
-  if (!old) { t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`); return; }
+  if (!old) {
+    t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`);
+    return;
+  }
   const [, ...startArgs] = pkg.scripts.start.split(' ');
   const entries: string[][] = [startArgs, ['dist/server.js'], ['dist/scripts/migrate.js']];
   for (const args of entries) {
     const started = Date.now();
     // Tracing on: the OpenTelemetry SDK would be the first thing to load after the check.
-    const run: SpawnSyncReturns<string> = spawnSync(old.bin, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'false' } });
+    const run: SpawnSyncReturns<string> = spawnSync(old.bin, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH ?? '', OTEL_SDK_DISABLED: 'false' },
+    });
     const what: string = `${old.bin} ${args.join(' ')}`;
     assert.equal(run.status, 1, `${what}: exit status (stderr: ${run.stderr})`);
     assert.equal(run.stdout, '', `${what}: nothing on stdout`);
-    assert.deepEqual(run.stderr.trimEnd().split('\n'), [`CloudMart needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version} (${old.bin}).`], what);
+    assert.deepEqual(
+      run.stderr.trimEnd().split('\n'),
+      [`CloudMart needs Node.js ${MINIMUM_NODE} or newer; this is Node.js ${old.version} (${old.bin}).`],
+      what,
+    );
     assert.ok(Date.now() - started < 5000, `${what}: stops before loading its dependencies`);
   }
 });

@@ -19,7 +19,15 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promAlerts, promQuery, type ManagedProcess, type PromAlert } from '../helpers/monitoring';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../helpers/postgres';
-import { missingScaleRequirements, randomLoopbackAddress, startDnsmasq, startNginx, startPrometheusWithResolver, type DnsServer, type Nginx } from '../helpers/scale';
+import {
+  missingScaleRequirements,
+  randomLoopbackAddress,
+  startDnsmasq,
+  startNginx,
+  startPrometheusWithResolver,
+  type DnsServer,
+  type Nginx,
+} from '../helpers/scale';
 import { freePort, startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { findTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
@@ -134,7 +142,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When three replicas start together, then the DORA deployment is recorded once', async (t) => {
-    if (skipReason) { t.skip(skipReason); return; }
+    if (skipReason) {
+      t.skip(skipReason);
+      return;
+    }
     const rows = await sql<{ n: string }>(database.url, 'SELECT count(*) AS n FROM dora_deployments WHERE version = $1', [VERSION]);
     assert.equal(Number(rows[0]?.n), 1);
     const said = (msg: string) => [...replicas.values()].filter((r) => r.logs.some((l) => l.msg === msg)).length;
@@ -143,7 +154,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When Prometheus reads the shipped config, then DNS discovery yields every replica as its own instance', async (t) => {
-    if (skipReason || !prometheus) { t.skip(skipReason); return; }
+    if (skipReason || !prometheus) {
+      t.skip(skipReason);
+      return;
+    }
     const prom = prometheus;
     const instances = await eventually(
       'three backend targets up',
@@ -154,16 +168,25 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       },
       { timeoutMs: 20_000, intervalMs: 500 },
     );
-    assert.deepEqual(instances, ADDRESSES.map((a) => `${a}:${port}`));
+    assert.deepEqual(
+      instances,
+      ADDRESSES.map((a) => `${a}:${port}`),
+    );
     // From here on every alert state is recorded. Not before: until the first DNS answer
     // and scrape, absent(up) holds and ServiceUnavailable is rightly pending for a moment.
     watcher = setInterval(() => {
-      void promAlerts(prom.url).then((alerts) => seenAlerts.push(...alerts), () => undefined);
+      void promAlerts(prom.url).then(
+        (alerts) => seenAlerts.push(...alerts),
+        () => undefined,
+      );
     }, 500);
   });
 
   test('When orders for scarce stock arrive through different replicas, then none oversells', async (t) => {
-    if (skipReason) { t.skip(skipReason); return; }
+    if (skipReason) {
+      t.skip(skipReason);
+      return;
+    }
     const STOCK = 8;
     await sql(database.url, 'UPDATE products SET stock = $2 WHERE id = $1', [SCARCE_PRODUCT, STOCK]);
     // Three customers per unit, sent at once, one after another to each replica in turn.
@@ -185,7 +208,11 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     );
     t.diagnostic(`statuses: ${results.join(',')}`);
     // 409 = out of stock; 503 = the database was too slow under the lock queue (nothing written, retry later).
-    assert.deepEqual(results.filter((s) => ![201, 409, 503].includes(s)), [], `statuses: ${results.join(',')}`);
+    assert.deepEqual(
+      results.filter((s) => ![201, 409, 503].includes(s)),
+      [],
+      `statuses: ${results.join(',')}`,
+    );
     assert.equal(rows[0]?.stock, STOCK - created, 'stock fell by exactly the orders confirmed');
     assert.equal(Number(orders[0]?.n), created, 'one stored order per 201');
     assert.ok(created <= STOCK && (rows[0]?.stock ?? -1) >= 0, `never oversold: ${created} confirmed of ${STOCK}`);
@@ -194,7 +221,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When an order is retried with its Idempotency-Key on another replica, then the first order comes back', async (t) => {
-    if (skipReason) { t.skip(skipReason); return; }
+    if (skipReason) {
+      t.skip(skipReason);
+      return;
+    }
     const place = (address: string) =>
       fetch(`${replicaUrl(address)}/api/orders`, {
         method: 'POST',
@@ -225,7 +255,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When one replica is killed under load, then the load balancer keeps serving and ServiceDown fires for that instance only', async (t) => {
-    if (skipReason || !nginx || !prometheus) { t.skip(skipReason); return; }
+    if (skipReason || !nginx || !prometheus) {
+      t.skip(skipReason);
+      return;
+    }
     const prom = prometheus;
     const victim = ADDRESSES[1] ?? '';
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 120_000, pauseMs: 20 });
@@ -249,7 +282,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       t.diagnostic(`kill one replica: ${load.ok} requests served, ${load.failed} failed through the load balancer; ServiceDown fired after ${seconds} s`);
       console.log(`kill one of three replicas: ${load.ok} ok, ${load.failed} failed${load.failures.length ? ` (${load.failures.join('; ')})` : ''}`);
-      assert.deepEqual(firing.map((a) => a.labels.instance), [`${victim}:${port}`]);
+      assert.deepEqual(
+        firing.map((a) => a.labels.instance),
+        [`${victim}:${port}`],
+      );
       assert.equal(firing[0]?.labels.severity, 'warning');
       assert.ok(load.ok > 500, `load ran: ${load.ok} requests`);
       // Reads and keyed orders are retried on another replica, so none should fail; the
@@ -257,7 +293,11 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       assert.ok(load.failed <= 4, `failed requests bounded by the 4 in flight at the kill: ${load.failed}`);
       const others = seenAlerts.filter((a) => a.labels.alertname === 'ServiceDown' && a.labels.instance !== `${victim}:${port}`);
       assert.deepEqual(others, [], 'no ServiceDown for the surviving replicas');
-      assert.deepEqual(seenAlerts.filter((a) => a.labels.alertname === 'ServiceUnavailable'), [], 'the whole-service rule stays quiet');
+      assert.deepEqual(
+        seenAlerts.filter((a) => a.labels.alertname === 'ServiceUnavailable'),
+        [],
+        'the whole-service rule stays quiet',
+      );
       // nginx's own log: every replica answered before the kill, and requests the dead
       // one refused were answered by another ("dead, alive" in upstream_addr).
       const log = nginx.accessLog().filter((l) => String(l.uri).startsWith('/api/'));
@@ -268,8 +308,14 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       assert.ok(retried > 0, 'the dead replica was tried and the request passed on');
       // The surviving replicas served the load; the dead one stopped counting.
       const served = await promQuery(prom.url, 'sum by (instance) (increase(http_requests_total{job="backend",route="/api/products/:id"}[30s]))');
-      const busy = (served.data?.result ?? []).filter((s) => Number(s.value[1]) > 0).map((s) => s.metric.instance).sort();
-      assert.deepEqual(busy, ADDRESSES.filter((a) => a !== victim).map((a) => `${a}:${port}`));
+      const busy = (served.data?.result ?? [])
+        .filter((s) => Number(s.value[1]) > 0)
+        .map((s) => s.metric.instance)
+        .sort();
+      assert.deepEqual(
+        busy,
+        ADDRESSES.filter((a) => a !== victim).map((a) => `${a}:${port}`),
+      );
     } finally {
       if (!stopped) await load.stop();
     }
@@ -282,7 +328,10 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
   });
 
   test('When the replicas are restarted one at a time under load (SIGTERM, start again), then no request is lost', async (t) => {
-    if (skipReason || !nginx) { t.skip(skipReason); return; }
+    if (skipReason || !nginx) {
+      t.skip(skipReason);
+      return;
+    }
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 90_000, pauseMs: 20 });
     const exits: Array<number | null> = [];
     try {
@@ -290,10 +339,18 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       for (const address of ADDRESSES) {
         exits.push(await (replicas.get(address)?.stop('SIGTERM') ?? null));
         await startReplica(address);
-        await eventually('replica ready', () => fetch(`${replicaUrl(address)}/health/ready`).then((r) => (r.ok ? true : undefined), () => undefined), {
-          timeoutMs: 10_000,
-          intervalMs: 100,
-        });
+        await eventually(
+          'replica ready',
+          () =>
+            fetch(`${replicaUrl(address)}/health/ready`).then(
+              (r) => (r.ok ? true : undefined),
+              () => undefined,
+            ),
+          {
+            timeoutMs: 10_000,
+            intervalMs: 100,
+          },
+        );
         await sleep(1000);
       }
     } finally {

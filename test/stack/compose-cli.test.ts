@@ -87,7 +87,7 @@ test('Compose validates what it reads: a misspelt key, a bad memory size, a dang
     const cases: Record<string, string> = {
       'unknown key': 'services:\n  a:\n    image: busybox:1.37.0\n    restrat: always\n',
       'memory size': 'services:\n  a:\n    image: busybox:1.37.0\n    mem_limit: lots\n',
-      'depends_on': 'services:\n  a:\n    image: busybox:1.37.0\n    depends_on:\n      b:\n        condition: service_healthy\n',
+      depends_on: 'services:\n  a:\n    image: busybox:1.37.0\n    depends_on:\n      b:\n        condition: service_healthy\n',
     };
     for (const [what, yaml] of Object.entries(cases)) {
       const file = path.join(dir, `${what.replace(/\W/g, '-')}.yaml`);

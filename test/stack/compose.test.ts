@@ -8,16 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  composeFiles,
-  composeServices,
-  memoryLimit,
-  publishedPorts,
-  readYaml,
-  repoRoot,
-  type ComposeService,
-  type Yaml,
-} from '../helpers/stack';
+import { composeFiles, composeServices, memoryLimit, publishedPorts, readYaml, repoRoot, type ComposeService, type Yaml } from '../helpers/stack';
 import { pinnedVersions } from '../helpers/tools';
 
 const CORE = ['backend', 'lb', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
@@ -152,7 +143,10 @@ test('named volumes are declared and mounted config files exist', () => {
 });
 
 test('the core set starts without profiles, the rest only with one', () => {
-  const noProfile = services.filter((s) => !s.svc.profiles?.length).map((s) => s.name).sort();
+  const noProfile = services
+    .filter((s) => !s.svc.profiles?.length)
+    .map((s) => s.name)
+    .sort();
   assert.deepEqual(noProfile, [...CORE].sort());
   for (const name of ['elasticsearch', 'kibana', 'apm-server']) assert.ok(bySvc(name).svc.profiles.includes('elastic'));
   for (const name of ['node-exporter', 'cadvisor', 'postgres-exporter', 'redis-exporter']) assert.ok(bySvc(name).svc.profiles.includes('exporters'));

@@ -120,7 +120,10 @@ test('PromQL uses only the documented Grafana variables', () => {
     for (const m of q.expr.matchAll(/\$\{?(\w+)/g)) {
       assert.ok(GRAFANA_VARIABLES.includes(m[1] ?? ''), `${q.dashboard} / ${q.panel}: variable $${m[1]}`);
     }
-    const unresolved = must(dashboardPromQL().find((x) => x.expr === q.expr), q.expr).promql;
+    const unresolved = must(
+      dashboardPromQL().find((x) => x.expr === q.expr),
+      q.expr,
+    ).promql;
     assert.doesNotMatch(unresolved, /\$/, `${q.dashboard} / ${q.panel}: unresolved variable`);
   }
   for (const { json } of dashboards()) {
@@ -140,7 +143,10 @@ test('recording rules the dashboards use are defined', () => {
 
 test('RED dashboard: rate, errors, p50/p95/p99 per route with exemplars, in-flight, logs', () => {
   const red = dashboardQueries().filter((q) => q.dashboard === 'cloudmart-red');
-  const prom = red.filter((q) => q.datasource.type === 'prometheus').map((q) => q.expr).join('\n');
+  const prom = red
+    .filter((q) => q.datasource.type === 'prometheus')
+    .map((q) => q.expr)
+    .join('\n');
   for (const needle of ['http_requests_total', 'http_request_errors:ratio_rate1m', 'http_requests_in_flight', 'route=~"$route"']) {
     assert.ok(prom.includes(needle), `RED dashboard uses ${needle}`);
   }
@@ -156,15 +162,34 @@ test('RED dashboard: rate, errors, p50/p95/p99 per route with exemplars, in-flig
 });
 
 test('the runtime, dependency, DORA and alert dashboards query the series they are named for', () => {
-  const exprs = (uid: string) => dashboardQueries().filter((q) => q.dashboard === uid).map((q) => q.expr).join('\n');
+  const exprs = (uid: string) =>
+    dashboardQueries()
+      .filter((q) => q.dashboard === uid)
+      .map((q) => q.expr)
+      .join('\n');
   const expect: Record<string, string[]> = {
-    'nodejs-runtime': ['nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds_bucket', 'nodejs_gc_duration_seconds_sum', 'nodejs_gc_duration_seconds_count', 'process_cpu_seconds_total', 'process_resident_memory_bytes'],
+    'nodejs-runtime': [
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds_bucket',
+      'nodejs_gc_duration_seconds_sum',
+      'nodejs_gc_duration_seconds_count',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+    ],
     postgres: ['pg_up', 'pg_stat_database_'],
     redis: ['redis_up', 'redis_connected_clients', 'redis_commands_processed_total', 'redis_memory_used_bytes'],
     host: ['node_cpu_seconds_total', 'node_memory_MemAvailable_bytes', 'node_filesystem_avail_bytes'],
     containers: ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'],
     'alerts-overview': ['ALERTS'],
-    dora: ['cloudmart_dora_deployment_frequency_per_day', 'cloudmart_dora_lead_time_seconds', 'cloudmart_dora_change_failure_ratio', 'cloudmart_dora_time_to_restore_seconds', 'cloudmart_dora_rating', 'cloudmart_dora_open_incidents'],
+    dora: [
+      'cloudmart_dora_deployment_frequency_per_day',
+      'cloudmart_dora_lead_time_seconds',
+      'cloudmart_dora_change_failure_ratio',
+      'cloudmart_dora_time_to_restore_seconds',
+      'cloudmart_dora_rating',
+      'cloudmart_dora_open_incidents',
+    ],
   };
   for (const [uid, needles] of Object.entries(expect)) {
     const text = exprs(uid);
@@ -174,7 +199,10 @@ test('the runtime, dependency, DORA and alert dashboards query the series they a
 
 test('dashboard provider path is where compose mounts the dashboards', () => {
   const provider = readYaml('docker/grafana/provisioning/dashboards/dashboards.yml').providers[0];
-  const grafana = must(composeServices().find((s) => s.name === 'grafana'), 'grafana service');
+  const grafana = must(
+    composeServices().find((s) => s.name === 'grafana'),
+    'grafana service',
+  );
   const mount = grafana.svc.volumes.find((v: string) => v.startsWith('../docker/grafana/dashboards:'));
   assert.ok(mount, 'compose mounts docker/grafana/dashboards');
   assert.equal(mount.split(':')[1], provider.options.path);
@@ -216,7 +244,15 @@ test('every alert-list panel filters by a rule source that exists: a provisioned
   }
   assert.ok(panels >= 1, 'the alerts overview has an alert list');
   // The project's alert rules are evaluated by Prometheus: its datasource must be the one listed.
-  const overview = dashboardPanels(must(dashboards().find((d) => d.file === 'alerts-overview.json'), 'alerts-overview.json').json);
-  const list = must(overview.find((p: Yaml) => p.type === 'alertlist'), 'alert list panel');
+  const overview = dashboardPanels(
+    must(
+      dashboards().find((d) => d.file === 'alerts-overview.json'),
+      'alerts-overview.json',
+    ).json,
+  );
+  const list = must(
+    overview.find((p: Yaml) => p.type === 'alertlist'),
+    'alert list panel',
+  );
   assert.equal(ruleSources.get(list.options.datasource)?.type, 'prometheus');
 });

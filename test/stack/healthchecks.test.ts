@@ -193,10 +193,14 @@ test('every healthcheck calls only what its image has', () => {
     const facts = IMAGES[imageKey(s)];
     assert.ok(facts, `${s.name}: no facts for ${imageKey(s)}`);
     const { needsShell, programs } = healthcheckPrograms(hc.test);
-    if (needsShell) assert.ok(facts.can.includes('sh'), `${s.file}:${s.name}: CMD-SHELL needs /bin/sh, which ${imageKey(s)} (${facts.base}) lacks; ${facts.dockerfile}`);
+    if (needsShell)
+      assert.ok(facts.can.includes('sh'), `${s.file}:${s.name}: CMD-SHELL needs /bin/sh, which ${imageKey(s)} (${facts.base}) lacks; ${facts.dockerfile}`);
     assert.ok(programs.length > 0, `${s.name}: the healthcheck runs something`);
     for (const program of programs) {
-      assert.ok(canRun(facts, program), `${s.file}:${s.name}: healthcheck calls ${program}, which ${imageKey(s)} (${facts.base}) lacks; it has ${facts.can.join(', ')} (${facts.dockerfile})`);
+      assert.ok(
+        canRun(facts, program),
+        `${s.file}:${s.name}: healthcheck calls ${program}, which ${imageKey(s)} (${facts.base}) lacks; it has ${facts.can.join(', ')} (${facts.dockerfile})`,
+      );
     }
     checked += 1;
   }

@@ -60,9 +60,15 @@ test('Promtail: Docker service discovery on the socket, filtered by the compose 
   assert.equal(cfg.clients[0].url, 'http://loki:3100/loki/api/v1/push');
   const relabels = cfg.scrape_configs[0].relabel_configs;
   assert.ok(relabels.some((r: Yaml) => r.target_label === 'service' && r.source_labels[0] === '__meta_docker_container_label_com_docker_compose_service'));
-  const backend = must(composeServices().find((s) => s.name === 'backend'), 'backend service');
+  const backend = must(
+    composeServices().find((s) => s.name === 'backend'),
+    'backend service',
+  );
   assert.equal(backend.svc.labels.logging, 'promtail', 'the backend carries the label promtail filters on');
-  const promtail = must(composeServices().find((s) => s.name === 'promtail'), 'promtail service');
+  const promtail = must(
+    composeServices().find((s) => s.name === 'promtail'),
+    'promtail service',
+  );
   assert.ok(promtail.svc.volumes.some((v: string) => v.startsWith('/var/run/docker.sock:/var/run/docker.sock')));
 });
 
@@ -97,9 +103,17 @@ test('Alloy: the same pipeline as Promtail', () => {
 test('promtailJsonFields() lists the fields a pino line of the service carries', () => {
   // The shape the service logs (issue 3); the lead ties this to the real output.
   const sample = {
-    level: 'info', time: '2026-01-01T00:00:00.000Z', msg: 'request completed', service: 'cloudmart-backend',
-    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', req_id: 'r-1',
-    method: 'GET', route: '/api/products', status_code: 200, duration_ms: 12.3,
+    level: 'info',
+    time: '2026-01-01T00:00:00.000Z',
+    msg: 'request completed',
+    service: 'cloudmart-backend',
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    span_id: '00f067aa0ba902b7',
+    req_id: 'r-1',
+    method: 'GET',
+    route: '/api/products',
+    status_code: 200,
+    duration_ms: 12.3,
   };
   for (const f of promtailJsonFields()) assert.ok(f in sample, `the pipeline extracts ${f}, which a log line carries`);
 });

@@ -19,7 +19,12 @@ function renderCompose(bin: string, file: string, vars: Record<string, string>):
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudmart-compose-'));
   try {
     const envFile = path.join(tmp, '.env');
-    fs.writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''));
+    fs.writeFileSync(
+      envFile,
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     const res = spawnSync(bin, ['--env-file', envFile, '-f', path.join(composeDir, file), 'config', '--format', 'json'], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -45,7 +50,10 @@ test('an app host: the API on the load balancer, the shared database, cache and 
   assert.equal(env.REDIS_URL, 'redis://10.0.1.10:6379');
   assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://10.0.1.20:4318');
   assert.deepEqual(publishedPorts(doc.services.backend), [], 'replicas publish nothing');
-  assert.deepEqual(publishedPorts(doc.services.lb).map((p) => [p.published, p.target]), [['3000', '3000']]);
+  assert.deepEqual(
+    publishedPorts(doc.services.lb).map((p) => [p.published, p.target]),
+    [['3000', '3000']],
+  );
 
   // Nothing set: the single-host defaults.
   const single = renderCompose(compose, 'app.yaml', {});

@@ -93,7 +93,11 @@ test('every alert rule has a unit test where it fires and one where it stays qui
           fires.add(a.alertname);
           for (const e of a.exp_alerts) {
             const r = rule(a.alertname);
-            assert.deepEqual(Object.keys(e.exp_annotations ?? {}).sort(), Object.keys(r.annotations).sort(), `${a.alertname}: the firing case checks every annotation`);
+            assert.deepEqual(
+              Object.keys(e.exp_annotations ?? {}).sort(),
+              Object.keys(r.annotations).sort(),
+              `${a.alertname}: the firing case checks every annotation`,
+            );
             for (const [k, v] of Object.entries(r.labels)) assert.equal(e.exp_labels?.[k], v, `${a.alertname}: the firing case checks label ${k}`);
           }
         } else quiet.add(a.alertname);
@@ -169,8 +173,16 @@ test('every scrape target is a compose service on a port it listens on', () => {
   const cfg = readYaml('docker/prometheus/prometheus.yml');
   const services = new Set(composeServices().map((s) => s.name));
   const KNOWN_PORTS: Record<string, string[]> = {
-    backend: ['3000'], prometheus: ['9090'], alertmanager: ['9093'], grafana: ['3000'], loki: ['3100'],
-    jaeger: ['8888', '8889'], 'node-exporter': ['9100'], cadvisor: ['8080'], 'postgres-exporter': ['9187'], 'redis-exporter': ['9121'],
+    backend: ['3000'],
+    prometheus: ['9090'],
+    alertmanager: ['9093'],
+    grafana: ['3000'],
+    loki: ['3100'],
+    jaeger: ['8888', '8889'],
+    'node-exporter': ['9100'],
+    cadvisor: ['8080'],
+    'postgres-exporter': ['9187'],
+    'redis-exporter': ['9121'],
   };
   for (const sc of cfg.scrape_configs) {
     const dnsTargets = (sc.dns_sd_configs ?? []).flatMap((d: { names: string[]; port: number }) => d.names.map((n) => `${n}:${d.port}`));
@@ -232,8 +244,7 @@ test('alertmanager.yml: severity routes, catch-all DORA webhook, inhibitions tha
   assert.match(text, /#\s*email_configs:/);
 
   // Inhibitions: the `equal` labels must be static alert labels with the same value on both sides.
-  const matcherValue = (ms: string[], label: string) =>
-    ms.map((m) => new RegExp(`^${label}\\s*(=~?)\\s*"(.*)"$`).exec(m)).find(Boolean);
+  const matcherValue = (ms: string[], label: string) => ms.map((m) => new RegExp(`^${label}\\s*(=~?)\\s*"(.*)"$`).exec(m)).find(Boolean);
   const namesOf = (ms: string[]) => {
     const m = matcherValue(ms, 'alertname');
     assert.ok(m, 'inhibit rules select by alertname');

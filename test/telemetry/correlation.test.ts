@@ -7,7 +7,6 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { eventually } from '../helpers/wait';
 
-
 describe('one request as a metric, a trace and a log line', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
@@ -61,7 +60,9 @@ describe('one request as a metric, a trace and a log line', () => {
     assert.equal(span.spanId, line.span_id, 'the log line names the server span');
 
     const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Accept: 'application/openmetrics-text; version=1.0.0' } })).text();
-    const exemplars = [...metrics.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/products\/:id"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}/gm)].map((m) => m[1]);
+    const exemplars = [
+      ...metrics.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/products\/:id"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}/gm),
+    ].map((m) => m[1]);
     assert.ok(exemplars.includes(String(line.trace_id)), `exemplar trace ids: ${exemplars.join(', ')}`);
   });
 

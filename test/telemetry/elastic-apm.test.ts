@@ -7,7 +7,6 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/pos
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { eventually } from '../helpers/wait';
 
-
 describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemetry', () => {
   let database: TestDatabase;
   let intake: ApmIntakeReceiver;
@@ -53,7 +52,10 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
     await sleep(1500);
     const spansOf = (tx: Record<string, unknown>) => intake.of('span').filter((s) => s.transaction_id === tx.id);
     const listSpans = spansOf(list);
-    assert.ok(listSpans.some((s) => s.subtype === 'postgresql'), JSON.stringify(listSpans.map((s) => s.name)));
+    assert.ok(
+      listSpans.some((s) => s.subtype === 'postgresql'),
+      JSON.stringify(listSpans.map((s) => s.name)),
+    );
     assert.ok(listSpans.some((s) => s.subtype === 'redis'));
     assert.ok(spansOf(post).filter((s) => s.subtype === 'postgresql').length >= 3, 'the order transaction queries');
     assert.equal((post.context as { tags?: Record<string, unknown> }).tags?.['cloudmart_order_id'], orderId, 'business label');
@@ -66,7 +68,9 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
   test('When a request is traced by Elastic, then the log line carries its trace id', async () => {
     await fetch(`${server.url}/api/products/5`, { headers: { 'X-Request-Id': 'elastic-req-1' } });
     const line = await eventually('the request log line', () => server.logs.find((l) => l.req_id === 'elastic-req-1'));
-    const tx = await eventually('the transaction of that trace', () => intake.of('transaction').find((t) => t.trace_id === line.trace_id), { timeoutMs: 15_000 });
+    const tx = await eventually('the transaction of that trace', () => intake.of('transaction').find((t) => t.trace_id === line.trace_id), {
+      timeoutMs: 15_000,
+    });
     assert.equal(tx.name, 'GET /api/products/:id');
   });
 

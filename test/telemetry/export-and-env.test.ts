@@ -104,7 +104,10 @@ describe('tracing backends and the standard OTEL_* variables', () => {
   });
 
   test('When spans pile up, then they are exported in batches of 128 by default, or of OTEL_BSP_MAX_EXPORT_BATCH_SIZE', async () => {
-    for (const [env, size] of [[{}, 128], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '40' }, 40]] as const) {
+    for (const [env, size] of [
+      [{}, 128],
+      [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '40' }, 40],
+    ] as const) {
       const receiver = await new OtlpReceiver().start();
       const server = await startTraced(receiver.url, {
         // No timed exports: only a full batch (or the shutdown flush) sends.
@@ -117,7 +120,10 @@ describe('tracing backends and the standard OTEL_* variables', () => {
       assert.equal(await server.stop(), 0);
       const batches = receiver.requests.map((r) => r.spans);
       assert.ok(batches.length >= 2, `several exports: ${batches.join(', ')}`);
-      assert.ok(batches.every((n) => n <= size), `no batch above ${size}: ${batches.join(', ')}`);
+      assert.ok(
+        batches.every((n) => n <= size),
+        `no batch above ${size}: ${batches.join(', ')}`,
+      );
       assert.ok(batches.includes(size), `full batches of ${size}: ${batches.join(', ')}`);
       await receiver.stop();
     }
@@ -139,7 +145,10 @@ describe('tracing backends and the standard OTEL_* variables', () => {
     const server = await startServerProcess({ DATABASE_URL: database.url, REDIS_URL, LOG_FILE: file });
     await fetch(`${server.url}/api/products/1`, { headers: { 'X-Request-Id': 'file-req-1' } });
     await server.stop();
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(lines.some((l) => l.req_id === 'file-req-1' && l.route === '/api/products/:id'));
     rmSync(dir, { recursive: true, force: true });
   });

@@ -49,16 +49,25 @@ describe('one service identity in logs, spans, metrics and DORA', () => {
 
         const line = await eventually('the request log line', () => server.logs.find((l) => l.route === '/api/products/:id'));
         assert.equal(line.service, name, 'log line');
-        assert.ok(server.logs.every((l) => l.service === name), 'every log line, the tracer start-up lines included');
+        assert.ok(
+          server.logs.every((l) => l.service === name),
+          'every log line, the tracer start-up lines included',
+        );
 
-        const span = await eventually('the server span', () => receiver.spans.find((s) => s.kind === 2 && s.attributes['http.route'] === '/api/products/:id' && s.traceId === line.trace_id));
+        const span = await eventually('the server span', () =>
+          receiver.spans.find((s) => s.kind === 2 && s.attributes['http.route'] === '/api/products/:id' && s.traceId === line.trace_id),
+        );
         assert.equal(span.resource['service.name'], name, 'span resource');
 
         const metrics = await (await fetch(`${server.url}/metrics`)).text();
         assert.match(metrics, new RegExp(`^cloudmart_build_info\\{service="${name}",version="${version.replace(/\./g, '\\.')}"`, 'm'), 'build info metric');
 
         const rows = await sql<{ service: string }>(database.url, 'SELECT service FROM dora_deployments WHERE version = $1', [version]);
-        assert.deepEqual(rows.map((r) => r.service), [name], 'DORA deployment record');
+        assert.deepEqual(
+          rows.map((r) => r.service),
+          [name],
+          'DORA deployment record',
+        );
       } finally {
         assert.equal(await server.stop(), 0);
       }

@@ -94,7 +94,11 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     if (!jaegerBin || !promBin) return;
     const ports = await jaegerPorts();
     // The shipped `jaeger` job, pointed at this Jaeger's telemetry and spanmetrics ports.
-    prometheus = await startPrometheus(promBin, { jaeger: [`127.0.0.1:${ports.telemetry}`, `127.0.0.1:${ports.spanmetrics}`] }, { scrape: '1s', evaluation: '1s' });
+    prometheus = await startPrometheus(
+      promBin,
+      { jaeger: [`127.0.0.1:${ports.telemetry}`, `127.0.0.1:${ports.spanmetrics}`] },
+      { scrape: '1s', evaluation: '1s' },
+    );
     jaeger = await startJaeger(jaegerBin, ports, prometheus.url);
     database = await createTestDatabase('jaeger');
     server = await startServerProcess({
@@ -125,7 +129,7 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     return undefined;
   }
 
-  test('When a product list is served from the cache, then Jaeger holds its server span named by route with one Redis child, under the log line\'s and the exemplar\'s trace id', async (t) => {
+  test("When a product list is served from the cache, then Jaeger holds its server span named by route with one Redis child, under the log line's and the exemplar's trace id", async (t) => {
     const s = running(t);
     if (!s) return;
     const warm = await fetch(`${s.server.url}/api/products?category=books`, { headers: { 'X-Request-Id': 'jaeger-list-miss' } });
@@ -169,19 +173,28 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     assert.ok(v3Root, v3.map((x) => x.name).join(', '));
     assert.equal(v3Root.spanId.toLowerCase(), root.spanID);
     assert.ok(v3.every((x) => x.service === SERVICE));
-    assert.ok(v3.some((x) => x.parentSpanId?.toLowerCase() === root.spanID), 'the Redis child under the server span');
+    assert.ok(
+      v3.some((x) => x.parentSpanId?.toLowerCase() === root.spanID),
+      'the Redis child under the server span',
+    );
 
     const exemplars = await exemplarTraceIds(s.server, '/api/products');
     assert.ok(exemplars.includes(traceId), `exemplar trace ids for /api/products: ${exemplars.join(', ')}`);
   });
 
-  test('When an order is placed, then its trace in Jaeger holds the transaction\'s Postgres spans under the server span', async (t) => {
+  test("When an order is placed, then its trace in Jaeger holds the transaction's Postgres spans under the server span", async (t) => {
     const s = running(t);
     if (!s) return;
     const res = await fetch(`${s.server.url}/api/orders`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'jaeger-order' },
-      body: JSON.stringify({ items: [{ productId: 2, quantity: 1 }, { productId: 3, quantity: 1 }], customerEmail: 'jaeger@example.com' }),
+      body: JSON.stringify({
+        items: [
+          { productId: 2, quantity: 1 },
+          { productId: 3, quantity: 1 },
+        ],
+        customerEmail: 'jaeger@example.com',
+      }),
     });
     assert.equal(res.status, 201);
     const traceId = await traceIdOf(s.server, 'jaeger-order');
@@ -190,13 +203,17 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     assert.equal(root.operationName, 'POST /api/orders');
     const pg = trace.spans.filter((x) => tag(x, 'db.system.name') === 'postgresql');
     const statements = pg.map((x) => String(tag(x, 'db.query.text') ?? x.operationName));
-    for (const needle of ['BEGIN', 'FOR UPDATE', 'COMMIT']) assert.ok(statements.some((q) => q.includes(needle)), `${needle} in ${statements.join(' | ')}`);
+    for (const needle of ['BEGIN', 'FOR UPDATE', 'COMMIT'])
+      assert.ok(
+        statements.some((q) => q.includes(needle)),
+        `${needle} in ${statements.join(' | ')}`,
+      );
     assertDescends(trace, pg, root);
     const exemplars = await exemplarTraceIds(s.server, '/api/orders');
     assert.ok(exemplars.includes(traceId), `exemplar trace ids for /api/orders: ${exemplars.join(', ')}`);
   });
 
-  test('When the service exports over OTLP/gRPC (Compose\'s 4317), then Jaeger holds that trace too', async (t) => {
+  test("When the service exports over OTLP/gRPC (Compose's 4317), then Jaeger holds that trace too", async (t) => {
     const s = running(t);
     if (!s || !database) return;
     const grpc = await startServerProcess({
@@ -215,13 +232,16 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
       const traceId = await traceIdOf(grpc, 'jaeger-grpc');
       const trace = await searched(s.jaeger, traceId, 'GET /api/products/:id', 2);
       assert.equal(serverSpan(trace).operationName, 'GET /api/products/:id');
-      assert.ok(trace.spans.some((x) => tag(x, 'db.system.name') === 'postgresql' || tag(x, 'db.system.name') === 'redis'), 'with its data store children');
+      assert.ok(
+        trace.spans.some((x) => tag(x, 'db.system.name') === 'postgresql' || tag(x, 'db.system.name') === 'redis'),
+        'with its data store children',
+      );
     } finally {
       await grpc.stop();
     }
   });
 
-  test('When traffic flows, then Prometheus scrapes Jaeger\'s span metrics and the Monitor tab (SPM) shows calls, latencies and injected errors', async (t) => {
+  test("When traffic flows, then Prometheus scrapes Jaeger's span metrics and the Monitor tab (SPM) shows calls, latencies and injected errors", async (t) => {
     const s = running(t);
     if (!s) return;
     const burst = async (n: number, path: string) => {
@@ -249,7 +269,10 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
       },
       { timeoutMs: 30_000, intervalMs: 1000 },
     );
-    assert.ok(calls.metrics.every((m) => m.labels.some((l) => l.name === 'service_name' && l.value === SERVICE)), JSON.stringify(calls.metrics[0]?.labels));
+    assert.ok(
+      calls.metrics.every((m) => m.labels.some((l) => l.name === 'service_name' && l.value === SERVICE)),
+      JSON.stringify(calls.metrics[0]?.labels),
+    );
     const latencies = await eventually(
       'SPM p95 latency for cloudmart-backend',
       async () => {
@@ -269,7 +292,10 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     assert.equal(put.status, 200, await put.text());
     try {
       const statuses = await burst(10, '/api/products?category=garden');
-      assert.ok(statuses.every((x) => x === 500), statuses.join(','));
+      assert.ok(
+        statuses.every((x) => x === 500),
+        statuses.join(','),
+      );
       const errors = await eventually(
         'SPM error rate above 0 for cloudmart-backend',
         async () => {

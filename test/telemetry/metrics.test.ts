@@ -25,7 +25,14 @@ describe('GET /metrics', () => {
     assert.match(text, /^# TYPE http_requests_in_flight gauge$/m);
     // GC samples appear after the first collection; the family is always declared.
     assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total', 'cloudmart_db_pool_connections', 'cloudmart_build_info', 'cloudmart_redis_connected']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'process_cpu_seconds_total',
+      'cloudmart_db_pool_connections',
+      'cloudmart_build_info',
+      'cloudmart_redis_connected',
+    ]) {
       assert.ok(samples(text, name).length > 0, name);
     }
   });
@@ -73,8 +80,14 @@ describe('GET /metrics', () => {
   });
 
   test('When an order is created or refused, then the business metrics count it', async () => {
-    await request(t.app).post('/api/orders').send({ items: [{ productId: 2, quantity: 1 }], customerEmail: 'm@x.co' }).expect(201);
-    await request(t.app).post('/api/orders').send({ items: [{ productId: 2, quantity: 1000 }], customerEmail: 'm@x.co' }).expect(409);
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 2, quantity: 1 }], customerEmail: 'm@x.co' })
+      .expect(201);
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 2, quantity: 1000 }], customerEmail: 'm@x.co' })
+      .expect(409);
     await request(t.app).get('/api/products?limit=7').expect(200);
     await request(t.app).get('/api/products?limit=7').expect(200);
     const text = (await request(t.app).get('/metrics')).text;

@@ -10,7 +10,6 @@ import { eventually } from '../helpers/wait';
 const SERVER = 2;
 const CLIENT = 3;
 
-
 /** Waits until the trace's server span has arrived, then a little longer for its children. */
 async function traceOf(receiver: OtlpReceiver, traceId: string): Promise<ReceivedSpan[]> {
   await eventually(`the server span of ${traceId}`, () => (receiver.trace(traceId).some((s) => s.kind === SERVER) ? true : undefined));
@@ -19,7 +18,11 @@ async function traceOf(receiver: OtlpReceiver, traceId: string): Promise<Receive
 }
 
 function randomHex(bytes: number): string {
-  return Array.from({ length: bytes }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0')).join('');
+  return Array.from({ length: bytes }, () =>
+    Math.floor(Math.random() * 256)
+      .toString(16)
+      .padStart(2, '0'),
+  ).join('');
 }
 
 /** Every span's parent chain ends at the server span. */
@@ -122,7 +125,13 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const res = await fetch(`${server.url}/api/orders`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', traceparent: `00-${traceId}-${randomHex(8)}-01` },
-        body: JSON.stringify({ items: [{ productId: 2, quantity: 1 }, { productId: 3, quantity: 1 }], customerEmail: 'span@example.com' }),
+        body: JSON.stringify({
+          items: [
+            { productId: 2, quantity: 1 },
+            { productId: 3, quantity: 1 },
+          ],
+          customerEmail: 'span@example.com',
+        }),
       });
       assert.equal(res.status, 201);
       const order = (await res.json()) as { id: number };
@@ -133,7 +142,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(root.attributes['cloudmart.order.id'], order.id);
       assert.equal(root.attributes['cloudmart.order.item_count'], 2);
       const statements = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql').map((s) => String(s.attributes['db.query.text'] ?? s.name));
-      assert.ok(statements.some((q) => q.includes('BEGIN')), statements.join('\n'));
+      assert.ok(
+        statements.some((q) => q.includes('BEGIN')),
+        statements.join('\n'),
+      );
       assert.ok(statements.some((q) => q.includes('FOR UPDATE')));
       assert.ok(statements.some((q) => q.includes('COMMIT')));
       assertTree(spans, root);
@@ -164,7 +176,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.ok(root);
       assert.equal(root.name, 'POST /api/orders');
       assert.equal(typeof root.attributes['cloudmart.order.id'], 'number');
-      assert.ok(spans.some((s) => String(s.attributes['db.query.text'] ?? '').includes('FOR UPDATE')), 'the order transaction is in the trace');
+      assert.ok(
+        spans.some((s) => String(s.attributes['db.query.text'] ?? '').includes('FOR UPDATE')),
+        'the order transaction is in the trace',
+      );
       assertTree(spans, root);
     });
 
@@ -194,7 +209,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const mirrored = await eventually('the mirrored trace', () => (apm.trace(traceId).length ? apm.trace(traceId) : undefined));
       assert.deepEqual(
         mirrored.map((s) => s.spanId).sort(),
-        jaeger.trace(traceId).map((s) => s.spanId).sort(),
+        jaeger
+          .trace(traceId)
+          .map((s) => s.spanId)
+          .sort(),
       );
       assert.ok(apm.requests.every((r) => r.path === '/v1/traces' && r.authorization === 'Bearer lab-token'));
     });

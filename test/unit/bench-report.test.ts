@@ -9,13 +9,29 @@ function load(rps: number, p99Ms: number): LoadResult {
 }
 
 function run(round: number, mode: string, rps: number, p99Ms: number, cpu: number): RunResult {
-  return { round, mode, endpoint: 'products', load: load(rps, p99Ms), warmupRequests: 0, rssMaxMb: 120, cpuUsPerRequest: cpu, spansPerRequest: mode.startsWith('full') ? 3 : null };
+  return {
+    round,
+    mode,
+    endpoint: 'products',
+    load: load(rps, p99Ms),
+    warmupRequests: 0,
+    rssMaxMb: 120,
+    cpuUsPerRequest: cpu,
+    spansPerRequest: mode.startsWith('full') ? 3 : null,
+  };
 }
 
 describe('the benchmark report', () => {
   test('When the machine speeds up between rounds, then ratios are paired within a round and drift cancels', () => {
     // Round 2 runs everything twice as fast; full is half of bare in both.
-    const runs = [run(1, 'bare', 4000, 5, 200), run(1, 'full', 2000, 10, 400), run(2, 'bare', 8000, 2.5, 100), run(2, 'full', 4000, 5, 200), run(3, 'bare', 6000, 4, 150), run(3, 'full', 3000, 8, 300)];
+    const runs = [
+      run(1, 'bare', 4000, 5, 200),
+      run(1, 'full', 2000, 10, 400),
+      run(2, 'bare', 8000, 2.5, 100),
+      run(2, 'full', 4000, 5, 200),
+      run(3, 'bare', 6000, 4, 150),
+      run(3, 'full', 3000, 8, 300),
+    ];
     const [bare, full] = summarize(runs, [], ['bare', 'full'], ['products']);
     assert.ok(bare && full);
     assert.equal(bare.rpsRatio, 1);
@@ -35,10 +51,17 @@ describe('the benchmark report', () => {
     );
   });
 
-  test('When a baseline build runs alongside, then its rows are labelled mode@baseline and compared with this build\'s bare', () => {
+  test("When a baseline build runs alongside, then its rows are labelled mode@baseline and compared with this build's bare", () => {
     const runs = [run(1, 'bare', 6000, 4, 150), run(1, 'full', 3000, 8, 300), run(1, 'full@baseline', 2000, 12, 450)];
     const rows = summarize(runs, [], ['bare', 'full', 'full@baseline'], ['products']);
-    assert.deepEqual(rows.map((r) => [r.mode, r.rpsRatio]), [['bare', 1], ['full', 0.5], ['full@baseline', 1 / 3]]);
+    assert.deepEqual(
+      rows.map((r) => [r.mode, r.rpsRatio]),
+      [
+        ['bare', 1],
+        ['full', 0.5],
+        ['full@baseline', 1 / 3],
+      ],
+    );
     assert.equal(evaluateTargets(rows, undefined)[0]?.value, '0.50×', 'targets judge this build, not the baseline');
   });
 
@@ -67,7 +90,10 @@ describe('the benchmark report', () => {
       { ...e, build: '@baseline', idleMb: 450, loadMaxMb: 460 },
       { ...e, build: '', idleMb: 240, loadMaxMb: 360 },
     ]);
-    assert.deepEqual(targets.map((t) => t.pass), [true, false]);
+    assert.deepEqual(
+      targets.map((t) => t.pass),
+      [true, false],
+    );
     assert.match(targets[1]?.value ?? '', /^360 MB max/);
     assert.deepEqual(embeddedTargets([]), []);
     assert.equal(parseArgs(['--embedded', '0'], true).embeddedMs, 0);
@@ -75,7 +101,19 @@ describe('the benchmark report', () => {
   });
 
   test('When flags are given, then lists survive --service-env and bad values are usage errors', () => {
-    const o = parseArgs(['--service-env', 'OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg,A=1', '--service-env', 'B=2', '--cpu-prof-modes', 'bare,full', '--baseline-dir', '../old'], true);
+    const o = parseArgs(
+      [
+        '--service-env',
+        'OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,pg,A=1',
+        '--service-env',
+        'B=2',
+        '--cpu-prof-modes',
+        'bare,full',
+        '--baseline-dir',
+        '../old',
+      ],
+      true,
+    );
     assert.deepEqual(o.serviceEnv, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,pg', A: '1', B: '2' });
     assert.deepEqual(o.cpuProf, ['bare', 'full']);
     assert.equal(o.baselineDir, '../old');

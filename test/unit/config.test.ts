@@ -38,7 +38,11 @@ describe('configuration from the environment', () => {
     ];
     for (const env of bad) {
       const name = Object.keys(env).at(-1) === 'CHAOS_ENABLED' ? 'CHAOS_TOKEN' : Object.keys(env)[0];
-      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.includes(`${name}:`), JSON.stringify(env));
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(`${name}:`),
+        JSON.stringify(env),
+      );
     }
   });
 

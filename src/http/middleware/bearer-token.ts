@@ -22,11 +22,13 @@ export function requireBearerToken(token: string, { realm, variable }: BearerTok
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     if (!match?.[1]) {
       res.setHeader('WWW-Authenticate', `Bearer realm="${realm}"`);
-      next(new AppError(401, 'UNAUTHORIZED', `send Authorization: Bearer <${variable}>`)); return;
+      next(new AppError(401, 'UNAUTHORIZED', `send Authorization: Bearer <${variable}>`));
+      return;
     }
     if (!timingSafeEqual(digest(match[1]), expected)) {
       req.log?.warn({ realm }, 'wrong bearer token');
-      next(new AppError(403, 'FORBIDDEN', 'the token is not valid for this endpoint')); return;
+      next(new AppError(403, 'FORBIDDEN', 'the token is not valid for this endpoint'));
+      return;
     }
     next();
   };

@@ -24,7 +24,10 @@ function toAppError(err: unknown): AppError | undefined {
 
 /** The one place errors become responses: JSON, never a stack trace. */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) => {
-  if (res.headersSent) { next(err); return; }
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
   const appError = toAppError(err);
   const status = appError?.status ?? 500;
   if (status >= 500) {
@@ -47,7 +50,8 @@ export const notFound: RequestHandler = (req, _res, next) => {
 /** A POST with a body must say it is JSON; anything else is refused before parsing. */
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) {
-    next(new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)')); return;
+    next(new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)'));
+    return;
   }
   next();
 };

@@ -48,9 +48,15 @@ export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveO
     const traceIds = currentTraceIds();
     if (traceIds) res.locals.traceIds = traceIds;
     const id = assignRequestId(req, res, logger, tuning);
-    if (isUntrackedPath(req.path, untrackedPaths)) { next(); return; }
+    if (isUntrackedPath(req.path, untrackedPaths)) {
+      next();
+      return;
+    }
     const logged = lines.enabled();
-    if (!metricsEnabled && !logged) { next(); return; }
+    if (!metricsEnabled && !logged) {
+      next();
+      return;
+    }
 
     const start = performance.now();
     if (metricsEnabled) metrics.httpInFlight.inc();

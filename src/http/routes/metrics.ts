@@ -6,9 +6,7 @@ export function metricsRoutes(metrics: Metrics, beforeScrape: () => void | Promi
   router.get('/metrics', async (req, res) => {
     await beforeScrape();
     const openMetrics = wantsOpenMetrics(req.get('Accept'));
-    res
-      .type(openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE)
-      .send(await renderMetrics(metrics.registry, openMetrics));
+    res.type(openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE).send(await renderMetrics(metrics.registry, openMetrics));
   });
   return router;
 }
