@@ -229,6 +229,7 @@ function projectVariables(): Set<string> {
     }
   }
   add(/^#?\s*([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8'));
+  add(/^([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'tools', 'versions.env'), 'utf8'));
   add(/^(?:ARG|ENV)\s+([A-Z][A-Z0-9_]+)/gm, readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
   for (const f of walkFiles(path.join(repoRoot, 'scripts'), (x) => x.endsWith('.sh'))) add(/\$\{?([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
   return names;
@@ -237,12 +238,19 @@ function projectVariables(): Set<string> {
 /** OTEL_* and ELASTIC_APM_* variables are read by the installed SDK and agent, so they must appear in their code. */
 function sdkVariables(): Set<string> {
   const names = new Set<string>();
+  // OpenTelemetry JS 3 reads the environment in @opentelemetry/configuration (dist/, .cjs),
+  // which auto-instrumentations-node carries in its own node_modules.
+  const otel = path.join(repoRoot, 'node_modules', '@opentelemetry');
+  const nested = path.join(otel, 'auto-instrumentations-node', 'node_modules', '@opentelemetry');
   const dirs = [
-    ...readdirSync(path.join(repoRoot, 'node_modules', '@opentelemetry')).map((p) => path.join(repoRoot, 'node_modules', '@opentelemetry', p, 'build', 'src')),
+    ...[otel, nested].flatMap((root) =>
+      existsSync(root) ? readdirSync(root).flatMap((p) => [path.join(root, p, 'build', 'src'), path.join(root, p, 'dist')]) : [],
+    ),
     path.join(repoRoot, 'node_modules', 'elastic-apm-node', 'lib'),
   ];
   for (const dir of dirs) {
-    for (const f of walkFiles(dir, (x) => x.endsWith('.js'))) {
+    if (!existsSync(dir)) continue;
+    for (const f of walkFiles(dir, (x) => x.endsWith('.js') || x.endsWith('.cjs'))) {
       for (const m of readFileSync(f, 'utf8').matchAll(/\b((?:OTEL|ELASTIC_APM)_[A-Z0-9_]+)/g)) if (m[1]) names.add(m[1]);
     }
   }
@@ -258,7 +266,8 @@ function sourceConstants(): Set<string> {
   return names;
 }
 
-const SYSTEM = new Set(['PATH', 'HOME', 'CI', 'NODE_OPTIONS']);
+// Read by the shell, Node.js, the Docker CLI or glibc, not by the project.
+const SYSTEM = new Set(['PATH', 'HOME', 'CI', 'NODE_OPTIONS', 'DOCKER_HOST', 'MALLOC_ARENA_MAX']);
 
 test('every environment variable the docs set, expand or name exists in the code, compose files or SDKs', () => {
   const project = projectVariables();
@@ -391,7 +400,7 @@ test('every docker compose command names compose files, profiles and services th
   const bad = failures((d) =>
     shellLines(d).flatMap((line) => {
       const out: string[] = [];
-      for (const m of line.matchAll(/docker compose ([^|;&#]*)/g)) {
+      for (const m of line.matchAll(/docker compose ([^|;&#)]*)/g)) {
         const words = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
         if (words.some((w) => /[<>…]|\.\.\./.test(w))) continue;
         seen++;

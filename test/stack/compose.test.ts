@@ -204,7 +204,7 @@ test('Dockerfile: multi-stage, production deps only, non-root, healthcheck, exec
   const df = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
   const froms = df.match(/^FROM\s+\S+/gm) ?? [];
   assert.ok(froms.length >= 2, 'multi-stage');
-  // The exact tag is tools/versions.env's (test/process/runtime.test.ts).
+  // The exact tag is tools/versions.env's (test/server/runtime.test.ts).
   assert.match(df, /^ARG NODE_IMAGE=node:\d+\.\d+\.\d+-[a-z]+-slim$/m, 'a pinned node:<version>-<debian>-slim');
   assert.match(df, /npm ci --omit=dev/);
   assert.match(df, /npm run build/);
