@@ -20,7 +20,7 @@ import { drive, type LoadResult } from './lib/load';
 import { CountingOtlpReceiver } from './lib/receivers';
 import { median } from './lib/report';
 import { cpuMs, startFlags, startService, type Service } from './lib/service';
-import { ROOT } from '../test/helpers/server-process';
+import { ROOT } from '../testkit/server-process';
 
 const MODES = ['bare', 'http-span', 'auto-default'] as const;
 type FloorMode = (typeof MODES)[number];

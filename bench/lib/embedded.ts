@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, ROOT } from '../../test/helpers/server-process';
+import { freePort, ROOT } from '../../testkit/server-process';
 import { rssMb, sampleRss, startService } from './service';
 
 /** The embedded default's memory: `npm start` with no database or cache configured. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT } from '../../test/helpers/server-process';
+import { ROOT } from '../../testkit/server-process';
 import type { Endpoint, Tool } from './args';
 
 /** What one bounded load run measured, whichever generator drove it. */

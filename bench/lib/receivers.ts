@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import protobuf from 'protobufjs';
-import { readBody } from '../../test/helpers/loopback-receiver';
-import { decodeTraces } from '../../test/helpers/otlp-receiver';
+import { readBody } from '../../testkit/loopback-receiver';
+import { decodeTraces } from '../../testkit/otlp-receiver';
 
 /**
  * Loopback stand-ins for Jaeger's OTLP intake and the Elastic APM server that decode

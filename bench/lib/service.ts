@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, ROOT } from '../../test/helpers/server-process';
+import { freePort, ROOT } from '../../testkit/server-process';
 
 /**
  * The built service as `npm start` runs it (register first, then dist/server.js), one

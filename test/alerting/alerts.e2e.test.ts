@@ -11,8 +11,8 @@ import {
   startRedisExporter,
   type ManagedProcess,
 } from '../helpers/monitoring';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { alertRules, dashboardPromQL, dashboards, recordingRuleNames } from '../helpers/stack';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { requireTool } from '../helpers/tools';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { sql } from '../../testkit/postgres';
 
 function assertErrorBody(body: unknown, code: string): void {
   const b = body as { error?: { code?: unknown; message?: unknown } };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { sql } from '../../testkit/postgres';
 
 async function stockOf(t: TestApp, id: number): Promise<number> {
   const rows = await sql<{ stock: number }>(t.database?.url ?? '', 'SELECT stock FROM products WHERE id = $1', [id]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { createTestDatabase, type TestDatabase } from '../../testkit/postgres';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { eventually } from '../helpers/wait';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Summary } from '../../bench/lib/report';
-import { ROOT } from '../helpers/server-process';
+import { ROOT } from '../../testkit/server-process';
 import { requireTool } from '../helpers/tools';
 
 /**

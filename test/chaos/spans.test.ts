@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { eventually } from '../helpers/wait';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { OtlpReceiver, type ReceivedSpan } from '../../testkit/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { TOKEN } from './chaos-app';
 
 const SERVER_KIND = 2;

@@ -124,7 +124,7 @@ test('the options shown for npm run load and npm run doctor are accepted by thei
 
 // -------------------------------------------------------------- repo files
 
-const TOP = ['compose', 'docker', 'src', 'test', 'load', 'scripts', 'docs', 'bench', 'migrations', 'tools', '.ci', 'dist'];
+const TOP = ['compose', 'docker', 'src', 'test', 'testkit', 'load', 'scripts', 'docs', 'bench', 'migrations', 'tools', '.ci', 'dist'];
 const ROOT_FILES = ['README.md', 'Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'eslint.config.mjs'];
 /** Created by the student or by a tool, never committed. */
 const CREATED_AT_RUN_TIME = [
@@ -213,7 +213,9 @@ function projectVariables(): Set<string> {
   const add = (re: RegExp, text: string) => {
     for (const m of text.matchAll(re)) if (m[1]) names.add(m[1]);
   };
-  const code = ['src', 'load', 'scripts', 'bench', 'test/helpers'].flatMap((d) => walkFiles(path.join(repoRoot, d), (f) => /\.(ts|js|cjs)$/.test(f)));
+  const code = ['src', 'load', 'scripts', 'bench', 'test/helpers', 'testkit'].flatMap((d) =>
+    walkFiles(path.join(repoRoot, d), (f) => /\.(ts|js|cjs)$/.test(f)),
+  );
   for (const f of code) {
     const text = readFileSync(f, 'utf8');
     add(/\benv\.([A-Z][A-Z0-9_]+)/g, text);

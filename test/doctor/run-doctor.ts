@@ -3,7 +3,7 @@
  * (tsx, repo root as working directory), with only the environment given.
  */
 import { spawn } from 'node:child_process';
-import { ROOT } from '../helpers/server-process';
+import { ROOT } from '../../testkit/server-process';
 
 export interface DoctorRun {
   code: number | null;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../helpers/server-process';
+import { freePort } from '../../testkit/server-process';
 import { assertNoStackTrace, lineOf, runDoctor } from './run-doctor';
 
 const URL_FLAGS = [

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { recordOwnDeployment } from '../../src/dora';
 import type { TestApp } from '../helpers/app';
-import { createTestDatabase, sql } from '../helpers/postgres';
+import { createTestDatabase, sql } from '../../testkit/postgres';
 import { counts, dbUrl, startDoraApp } from './dora-app';
 
 interface DeploymentRow {

@@ -1,6 +1,6 @@
 import type { DoraModule, DoraModuleOptions } from '../../src/dora';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { sql } from '../../testkit/postgres';
 
 /** The service on its own database, with the DORA module's clock and gauge caching from `opts`. */
 export async function startDoraApp(opts: DoraModuleOptions & Pick<TestAppOptions, 'env' | 'database'> = {}): Promise<{ t: TestApp; dora: DoraModule }> {

@@ -9,7 +9,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { DoraModule } from '../../src/dora';
 import type { TestApp } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { sql } from '../../testkit/postgres';
 import { eventually } from '../helpers/wait';
 import { alertmanagerBody, dbUrl, startDoraApp, type AlertFixture } from './dora-app';
 

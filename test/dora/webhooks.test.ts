@@ -5,7 +5,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import type { TestApp } from '../helpers/app';
-import { sql } from '../helpers/postgres';
+import { sql } from '../../testkit/postgres';
 import { githubSignature } from '../../src/dora/github-signature';
 import { alertmanagerBody, counts, dbUrl, startDoraApp } from './dora-app';
 

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { LoopbackReceiver } from './loopback-receiver';
+import { LoopbackReceiver } from '../../testkit/loopback-receiver';
 
 /** One decoded event from the Elastic APM intake v2 stream: {metadata}, {transaction}, {span}, {error}, {metricset}. */
 export interface IntakeEvent {

@@ -4,7 +4,7 @@ import type { DoraModuleOptions } from '../../src/dora';
 import { createService, type Service } from '../../src/service';
 import { createLogger } from '../../src/telemetry/logger';
 import { LogCapture } from './log-capture';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from './postgres';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 
 export interface TestApp extends Service {
   logs: LogCapture;

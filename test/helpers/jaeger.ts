@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startManaged, type ManagedProcess } from './monitoring';
-import { freePort } from './server-process';
+import { freePort } from '../../testkit/server-process';
 import { dockerDir } from './stack';
 
 /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { freePort } from './server-process';
+import { freePort } from '../../testkit/server-process';
 import { dockerDir } from './stack';
 
 /**

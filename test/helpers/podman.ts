@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { ROOT } from './server-process';
+import { ROOT } from '../../testkit/server-process';
 import { requireTool } from './tools';
 
 /**

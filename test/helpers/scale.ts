@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { startManaged, type ManagedProcess } from './monitoring';
-import { freePort } from './server-process';
+import { freePort } from '../../testkit/server-process';
 import { dockerDir } from './stack';
 import { findTool } from './tools';
 

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { LoopbackReceiver } from './loopback-receiver';
+import { LoopbackReceiver } from '../../testkit/loopback-receiver';
 
 export interface AlertmanagerWebhook {
   receiver: string;

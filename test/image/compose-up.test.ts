@@ -15,8 +15,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { compose, requireCompose } from '../helpers/compose';
 import { ensureBaseImage, podman, podmanEnv, podmanOk, requirePodman } from '../helpers/podman';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { freePort } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { freePort } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
 const project = `cloudmart-test-${process.pid}`;

@@ -11,10 +11,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
+import { OtlpReceiver } from '../../testkit/otlp-receiver';
 import { buildBackendImage, memoryCgroupFile, podman, podmanOk, requirePodman, runContainer, type Container } from '../helpers/podman';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { freePort, ROOT } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { freePort, ROOT } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
 const MB = 1_000_000;

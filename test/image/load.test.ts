@@ -11,8 +11,8 @@ import { CountingOtlpReceiver } from '../../bench/lib/receivers';
 import { drive } from '../../bench/lib/load';
 import { sampleRss } from '../../bench/lib/service';
 import { buildBackendImage, memoryCgroupFile, requirePodman, runContainer, type Container } from '../helpers/podman';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { freePort } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { freePort } from '../../testkit/server-process';
 import { findTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
 

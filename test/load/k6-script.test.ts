@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import vm from 'node:vm';
 import { scenarios, SCENARIO_NAMES } from '../../load/scenarios';
 import { idParam, orderRequest, productListQuery } from '../../src/domain/schemas';
-import { ROOT } from '../helpers/server-process';
+import { ROOT } from '../../testkit/server-process';
 
 interface Sent {
   method: string;

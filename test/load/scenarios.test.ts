@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Summary } from '../../load/summary';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { ROOT, startServerProcess, type ServerProcess } from '../../testkit/server-process';
 
 const TOKEN = 'load-test-chaos-token-0123';
 

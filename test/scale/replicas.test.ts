@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promAlerts, promQuery, type ManagedProcess, type PromAlert } from '../helpers/monitoring';
-import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../helpers/postgres';
+import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../../testkit/postgres';
 import {
   missingScaleRequirements,
   randomLoopbackAddress,
@@ -28,7 +28,7 @@ import {
   type DnsServer,
   type Nginx,
 } from '../helpers/scale';
-import { freePort, startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { freePort, startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { findTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
 

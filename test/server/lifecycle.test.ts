@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { ROOT, startServerProcess } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { ROOT, startServerProcess } from '../../testkit/server-process';
 
 describe('the service process', () => {
   let database: TestDatabase;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { atLeast, MINIMUM_NODE } from '../../src/require-node';
-import { ROOT } from '../helpers/server-process';
+import { ROOT } from '../../testkit/server-process';
 
 /** tools/versions.env: KEY=value lines, comments skipped. */
 function pins(): Record<string, string> {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
+import { OtlpReceiver } from '../../testkit/otlp-receiver';
 import { promtailJsonFields, promtailLabelNames, promtailStructuredMetadataNames } from '../helpers/stack';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { eventually } from '../helpers/wait';
 

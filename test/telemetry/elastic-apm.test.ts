@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApmIntakeReceiver } from '../helpers/apm-intake-receiver';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { OtlpReceiver } from '../../testkit/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
 describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemetry', () => {

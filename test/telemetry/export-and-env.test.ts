@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess } from '../helpers/server-process';
+import { OtlpReceiver } from '../../testkit/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess } from '../../testkit/server-process';
 
 /** A loopback port with nothing listening: reserve one, then close it. */
 async function deadPort(): Promise<number> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess } from '../helpers/server-process';
+import { OtlpReceiver } from '../../testkit/otlp-receiver';
+import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
 /**

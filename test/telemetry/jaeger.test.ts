@@ -23,8 +23,8 @@ import {
   type SpmMetricFamily,
 } from '../helpers/jaeger';
 import { promQuery, startPrometheus, type ManagedProcess } from '../helpers/monitoring';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { requireTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
 

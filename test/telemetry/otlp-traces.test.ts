@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/postgres';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { OtlpReceiver, type ReceivedSpan } from '../../testkit/otlp-receiver';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
 const SERVER = 2;
