@@ -138,6 +138,11 @@ export async function startPrometheus(
     port,
     '/-/ready',
   );
+  return removingDirOnStop(p, dir);
+}
+
+/** The process, whose stop() also removes its working directory. */
+export function removingDirOnStop(p: ManagedProcess, dir: string): ManagedProcess {
   return {
     ...p,
     stop: async () => {
@@ -164,13 +169,7 @@ export async function startAlertmanager(bin: string, webhookBase: string, webhoo
     port,
     '/-/ready',
   );
-  return {
-    ...p,
-    stop: async () => {
-      await p.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return removingDirOnStop(p, dir);
 }
 
 export async function startPostgresExporter(bin: string, dataSourceName: string): Promise<ManagedProcess> {

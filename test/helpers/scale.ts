@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { startManaged, type ManagedProcess } from './monitoring';
+import { removingDirOnStop, startManaged, type ManagedProcess } from './monitoring';
 import { freePort } from '../../testkit/server-process';
 import { dockerDir } from './stack';
 import { findTool } from './tools';
@@ -213,11 +213,5 @@ export async function startPrometheusWithResolver(
     port,
     '/-/ready',
   );
-  return {
-    ...p,
-    stop: async () => {
-      await p.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return removingDirOnStop(p, dir);
 }
