@@ -14,7 +14,7 @@ export type Component = (typeof COMPONENTS)[number];
  * URL can be overridden by its flag or its environment variable.
  */
 export const ENDPOINTS = {
-  backend: { flag: 'backend-url', env: 'CLOUDMART_URL', composeService: 'backend', port: 3000 },
+  backend: { flag: 'backend-url', env: 'CLOUDMART_URL', composeService: 'lb', port: 3000 },
   prometheus: { flag: 'prometheus-url', env: 'PROMETHEUS_URL', composeService: 'prometheus', port: 9090 },
   alertmanager: { flag: 'alertmanager-url', env: 'ALERTMANAGER_URL', composeService: 'alertmanager', port: 9093 },
   jaeger: { flag: 'jaeger-url', env: 'JAEGER_URL', composeService: 'jaeger', port: 16686 },
