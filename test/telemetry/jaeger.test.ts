@@ -264,6 +264,8 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     const calls = await eventually(
       'SPM calls for cloudmart-backend',
       async () => {
+        // Traffic keeps flowing: a rate needs the counter to rise between two scrapes.
+        await burst(3, '/api/products?category=toys');
         const family = await spm(s.jaeger.queryUrl, 'calls', SERVICE);
         return points(family).some((v) => v > 0) ? family : undefined;
       },
@@ -276,6 +278,7 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
     const latencies = await eventually(
       'SPM p95 latency for cloudmart-backend',
       async () => {
+        await burst(3, '/api/products?category=toys');
         const family = await spm(s.jaeger.queryUrl, 'latencies', SERVICE);
         return points(family).some((v) => v > 0) ? family : undefined;
       },
@@ -299,6 +302,11 @@ describe('Jaeger v2 with docker/jaeger/config.yaml: CloudMart traces, read back 
       const errors = await eventually(
         'SPM error rate above 0 for cloudmart-backend',
         async () => {
+          const failed = await burst(3, '/api/products?category=garden');
+          assert.ok(
+            failed.every((x) => x === 500),
+            failed.join(','),
+          );
           const family = await spm(s.jaeger.queryUrl, 'errors', SERVICE);
           return points(family).some((v) => v > 0) ? family : undefined;
         },
