@@ -72,14 +72,20 @@ export interface PrometheusTargets {
 
 type Yaml = Record<string, unknown>;
 
-/** docker/prometheus/prometheus.yml with only targets, URLs and intervals changed. */
-export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: string, selfAddress: string, interval: Intervals): string {
+/** The shipped docker/prometheus/prometheus.yml, its intervals the test's and its rule files read from rulesDir. */
+export function shippedPrometheusConfig(rulesDir: string, interval: Intervals): Yaml {
   const config = YAML.parse(readFileSync(path.join(dockerDir, 'prometheus', 'prometheus.yml'), 'utf8')) as Yaml;
   const global = config.global as Yaml;
   global.scrape_interval = interval.scrape;
   global.evaluation_interval = interval.evaluation;
   global.scrape_timeout = interval.scrape;
   config.rule_files = [path.join(rulesDir, '*.yml')];
+  return config;
+}
+
+/** docker/prometheus/prometheus.yml with only targets, URLs and intervals changed. */
+export function testPrometheusConfig(targets: PrometheusTargets, rulesDir: string, selfAddress: string, interval: Intervals): string {
+  const config = shippedPrometheusConfig(rulesDir, interval);
   const one = (target: string | undefined) => (target === undefined ? undefined : [target]);
   const byJob: Record<string, string[] | undefined> = {
     backend: one(targets.backend),

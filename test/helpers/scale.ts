@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { removingDirOnStop, startManaged, type ManagedProcess } from './monitoring';
+import { removingDirOnStop, shippedPrometheusConfig, startManaged, type ManagedProcess } from './monitoring';
 import { freePort } from '../../testkit/server-process';
 import { dockerDir } from './stack';
 import { findTool } from './tools';
@@ -147,12 +147,7 @@ type Yaml = Record<string, unknown>;
  * paths, the file_sd path and the intervals.
  */
 export function testScalePrometheusConfig(rulesDir: string, fileSdPath: string, port: number, interval: { scrape: string; evaluation: string }): string {
-  const config = YAML.parse(readFileSync(path.join(dockerDir, 'prometheus', 'prometheus.yml'), 'utf8')) as Yaml;
-  const global = config.global as Yaml;
-  global.scrape_interval = interval.scrape;
-  global.scrape_timeout = interval.scrape;
-  global.evaluation_interval = interval.evaluation;
-  config.rule_files = [path.join(rulesDir, '*.yml')];
+  const config = shippedPrometheusConfig(rulesDir, interval);
   delete config.alerting;
   const backend = (config.scrape_configs as Yaml[]).find((j) => j.job_name === 'backend');
   if (!backend) throw new Error('prometheus.yml has no backend job');
