@@ -21,6 +21,8 @@ import { measureEmbedded, type EmbeddedRssResult } from './lib/embedded';
 import { drive, ENDPOINT_PATH } from './lib/load';
 import { CountingApmReceiver, CountingOtlpReceiver } from './lib/receivers';
 import {
+  compareBuilds,
+  comparisonTable,
   embeddedLine,
   embeddedTargets,
   ENDPOINT_TITLE,
@@ -45,6 +47,8 @@ interface Build {
   nodeFlags: string[];
   /** Appended to the mode in labels: "" for the build under test, "@baseline" for the other. */
   suffix: string;
+  /** Environment over the mode's and --service-env's (--baseline-env for the baseline). */
+  env: Record<string, string>;
 }
 
 /** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
@@ -68,8 +72,8 @@ interface Sinks {
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /** The service's environment per mode. Metrics/logs/tracers are switched only by the documented variables. */
-function envFor(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string> {
-  return { ...modeEnv(mode, ctx, sinks), ...ctx.opts.serviceEnv };
+function envFor(mode: Mode, ctx: Context, build: Build, sinks: Sinks): Record<string, string> {
+  return { ...modeEnv(mode, ctx, sinks), ...ctx.opts.serviceEnv, ...build.env };
 }
 
 function modeEnv(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string> {
@@ -177,7 +181,7 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
         const profiled = ctx.opts.cpuProf.includes(mode);
         const service = await startService({
           cwd: build.dir,
-          env: envFor(mode, ctx, otlp ? { otlp: receiver?.url } : { apm: receiver?.url }),
+          env: envFor(mode, ctx, build, otlp ? { otlp: receiver?.url } : { apm: receiver?.url }),
           nodeArgs: [
             ...build.nodeFlags,
             ...(profiled
@@ -293,7 +297,7 @@ async function longRun(ctx: Context): Promise<LongRunResult> {
   const dead = await freePort();
   const [build] = ctx.builds;
   if (!build) throw new Error('no build to run');
-  const service = await startService({ cwd: build.dir, nodeArgs: build.nodeFlags, env: envFor('full', ctx, { otlp: `http://127.0.0.1:${dead}` }) });
+  const service = await startService({ cwd: build.dir, nodeArgs: build.nodeFlags, env: envFor('full', ctx, build, { otlp: `http://127.0.0.1:${dead}` }) });
   try {
     const common = { tool: ctx.opts.tool, url: service.url, endpoint: 'products' as const, connections: ctx.opts.connections };
     await drive({ ...common, durationMs: ctx.opts.warmupMs });
@@ -362,11 +366,14 @@ async function main(): Promise<void> {
     db,
     redisPrefix: `cloudmart-bench-${process.pid}:`,
     builds: [
-      { dir: serviceDir, nodeFlags: opts.nodeFlags ?? startFlags(serviceDir), suffix: '' },
-      ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline' }] : []),
+      { dir: serviceDir, nodeFlags: opts.nodeFlags ?? startFlags(serviceDir), suffix: '', env: {} },
+      ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline', env: opts.baselineEnv }] : []),
     ],
   };
-  for (const b of ctx.builds) log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}`);
+  for (const b of ctx.builds) {
+    const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`);
+    log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}${env.length ? `, ${env.join(' ')}` : ''}`);
+  }
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
   let long: LongRunResult | undefined;
@@ -395,7 +402,7 @@ async function main(): Promise<void> {
     if (opts.embeddedMs > 0) {
       for (const b of ctx.builds) {
         log(`embedded default${b.suffix}: start, idle, ${opts.embeddedMs / 1000} s of the browse scenario`);
-        const e = await measureEmbedded(b.dir, b.nodeFlags, b.suffix, opts.embeddedMs);
+        const e = await measureEmbedded(b.dir, b.nodeFlags, b.suffix, opts.embeddedMs, b.env);
         embedded.push(e);
         log(embeddedLine(e));
       }
@@ -416,6 +423,7 @@ async function main(): Promise<void> {
 
   const labels = opts.modes.flatMap((m) => ctx.builds.map((b) => labelOf(m, b)));
   const summaries = summarize(runs, timings, labels, opts.endpoints);
+  const comparisons = compareBuilds(runs, opts.modes, opts.endpoints);
   const targets = [...evaluateTargets(summaries, long), ...embeddedTargets(embedded)];
   const results = {
     startedAt: new Date(started).toISOString(),
@@ -428,6 +436,7 @@ async function main(): Promise<void> {
     options: opts,
     cpuProfiled: opts.cpuProf,
     summaries,
+    comparisons,
     targets,
     longRun: long,
     embedded,
@@ -445,6 +454,15 @@ async function main(): Promise<void> {
       `### ${ENDPOINT_TITLE[endpoint]}: ${opts.connections} connections, ${opts.durationMs / 1000} s × ${opts.rounds} round(s), ${opts.processes} process(es) per mode, medians`,
       '',
       markdownTable(summaries, endpoint),
+      '',
+    );
+  }
+  if (comparisons.length) {
+    const env = Object.entries(opts.baselineEnv).map(([k, v]) => `${k}=${v}`);
+    lines.push(
+      `### This build against the baseline (${path.relative(ROOT, baselineDir ?? '') || 'this build'}${env.length ? ` with ${env.join(' ')}` : ''}): medians of per-round ratios`,
+      '',
+      comparisonTable(comparisons),
       '',
     );
   }

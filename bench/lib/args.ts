@@ -45,6 +45,8 @@ export interface BenchOptions {
   nodeFlags?: string[];
   /** Extra environment for every service process (experiments: OTEL_BSP_*, ...). */
   serviceEnv: Record<string, string>;
+  /** Environment for the baseline build's processes only, over serviceEnv: A/B of a switch. */
+  baselineEnv: Record<string, string>;
 }
 
 export const USAGE = `npm run bench -- [flags]
@@ -70,6 +72,9 @@ export const USAGE = `npm run bench -- [flags]
   --service-dir path     measure the built service of another checkout instead of this one
   --baseline-dir path    also measure another checkout's build in the same run (rows mode@baseline,
                          slices next to this build's): before/after on a noisy machine
+  --baseline-env K=V,... environment for the baseline build's processes only (repeatable); without
+                         --baseline-dir the baseline is this build: an A/B of one switch, e.g.
+                         --baseline-env CLOUDMART_TUNING=false
   --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
                          e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=ioredis,pg)`;
@@ -127,6 +132,7 @@ function parse(argv: string[]) {
       'service-dir': text,
       'baseline-dir': text,
       'service-env': { type: 'string', multiple: true },
+      'baseline-env': { type: 'string', multiple: true },
       'node-flags': text,
     },
   });
@@ -136,7 +142,7 @@ function parse(argv: string[]) {
  * "A=1,B=2" sets two variables; a part without "=" continues the previous value, so
  * lists survive: OTEL_NODE_DISABLED_INSTRUMENTATIONS=express,ioredis.
  */
-function parseServiceEnv(value: string): Record<string, string> {
+function parseEnv(flag: string, value: string): Record<string, string> {
   const env: Record<string, string> = {};
   let last: string | undefined;
   for (const part of value.split(',').filter(Boolean)) {
@@ -147,7 +153,7 @@ function parseServiceEnv(value: string): Record<string, string> {
     } else if (last) {
       env[last] = `${env[last] ?? ''},${part}`;
     } else {
-      throw new UsageError(`--service-env: expected KEY=VALUE, got "${part}"`);
+      throw new UsageError(`--${flag}: expected KEY=VALUE, got "${part}"`);
     }
   }
   return env;
@@ -169,6 +175,7 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
     tool: wrkAvailable ? 'wrk' : 'autocannon',
     out: 'bench/results/latest.json',
     serviceEnv: {},
+    baselineEnv: {},
   };
   let values: ReturnType<typeof parse>['values'];
   try {
@@ -197,7 +204,9 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
   if (values.out !== undefined) opts.out = values.out;
   opts.serviceDir = values['service-dir'];
   opts.baselineDir = values['baseline-dir'];
-  for (const value of values['service-env'] ?? []) Object.assign(opts.serviceEnv, parseServiceEnv(value));
+  for (const value of values['service-env'] ?? []) Object.assign(opts.serviceEnv, parseEnv('service-env', value));
+  for (const value of values['baseline-env'] ?? []) Object.assign(opts.baselineEnv, parseEnv('baseline-env', value));
+  if (Object.keys(opts.baselineEnv).length) opts.baselineDir ??= opts.serviceDir ?? '.';
   if (values['node-flags'] !== undefined) opts.nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
   const processesGiven = values.processes !== undefined;
   if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');

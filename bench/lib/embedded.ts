@@ -54,13 +54,19 @@ function browse(url: string, durationMs: number): Promise<{ rps: number; errors:
  * as `npm start` would, to a dead port), then reads its RSS idle, under the browse
  * scenario and after it.
  */
-export async function measureEmbedded(dir: string, nodeFlags: string[], build: string, loadMs: number): Promise<EmbeddedRssResult> {
+export async function measureEmbedded(
+  dir: string,
+  nodeFlags: string[],
+  build: string,
+  loadMs: number,
+  env: Record<string, string> = {},
+): Promise<EmbeddedRssResult> {
   const dead = await freePort();
   const t0 = Date.now();
   const service = await startService({
     cwd: dir,
     nodeArgs: nodeFlags,
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}` },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`, ...env },
     timeoutMs: 180_000,
   });
   try {

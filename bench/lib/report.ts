@@ -110,6 +110,62 @@ export function summarize(runs: RunResult[], timings: MetricsTiming[], modes: st
   return out;
 }
 
+/** One mode's build under test against the baseline build, paired round by round. */
+export interface BuildComparison {
+  mode: string;
+  endpoint: Endpoint;
+  /** Medians of the per-round ratios, this build / baseline (below 1: this build uses less CPU). */
+  cpuRatio: number;
+  rpsRatio: number;
+  p99Ratio: number;
+  /** Rounds in which this build used less CPU per request than the baseline, of `rounds`. */
+  cpuLowerRounds: number;
+  rounds: number;
+}
+
+/**
+ * This build against the baseline, mode by mode: the ratios of adjacent slices of one round,
+ * so the machine's drift cancels, as the ratios to bare do. CPU per request is the steadier
+ * of the three on a shared machine.
+ */
+export function compareBuilds(runs: RunResult[], modes: string[], endpoints: Endpoint[]): BuildComparison[] {
+  const out: BuildComparison[] = [];
+  for (const endpoint of endpoints) {
+    for (const mode of modes) {
+      const base = new Map(runs.filter((r) => r.endpoint === endpoint && r.mode === `${mode}@baseline`).map((r) => [r.round, r]));
+      const pairs = runs
+        .filter((r) => r.endpoint === endpoint && r.mode === mode)
+        .flatMap((r) => {
+          const b = base.get(r.round);
+          return b ? [[r, b] as const] : [];
+        });
+      if (!pairs.length) continue;
+      const cpu = pairs.map(([r, b]) => r.cpuUsPerRequest / b.cpuUsPerRequest);
+      out.push({
+        mode,
+        endpoint,
+        cpuRatio: median(cpu),
+        rpsRatio: median(pairs.map(([r, b]) => r.load.rps / b.load.rps)),
+        p99Ratio: median(pairs.map(([r, b]) => r.load.p99Ms / b.load.p99Ms)),
+        cpuLowerRounds: cpu.filter((x) => x < 1).length,
+        rounds: pairs.length,
+      });
+    }
+  }
+  return out;
+}
+
+export function comparisonTable(rows: BuildComparison[]): string {
+  return [
+    '| endpoint | mode | CPU µs/req × baseline | rounds with less CPU | req/s × baseline | p99 × baseline |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (c) =>
+        `| ${ENDPOINT_TITLE[c.endpoint]} | ${c.mode} | ${fmt(c.cpuRatio, 3)} | ${c.cpuLowerRounds} of ${c.rounds} | ${fmt(c.rpsRatio, 3)} | ${fmt(c.p99Ratio, 3)} |`,
+    ),
+  ].join('\n');
+}
+
 const fmt = (v: number | null, digits: number) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
 
 export const ENDPOINT_TITLE: Record<Endpoint, string> = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseBenchArgs as parseArgs, UsageError } from '../../bench/lib/args';
 import type { LoadResult } from '../../bench/lib/load';
-import { embeddedTargets, evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
+import { compareBuilds, comparisonTable, embeddedTargets, evaluateTargets, longRunFrom, summarize, type RunResult } from '../../bench/lib/report';
 
 function load(rps: number, p99Ms: number): LoadResult {
   return { requests: rps * 2, durationMs: 2000, rps, p50Ms: p99Ms / 3, p99Ms, maxMs: p99Ms * 2, errors: 0 };
@@ -63,6 +63,35 @@ describe('the benchmark report', () => {
       ],
     );
     assert.equal(evaluateTargets(rows, undefined)[0]?.value, '0.50×', 'targets judge this build, not the baseline');
+  });
+
+  test('When a baseline build runs alongside, then each mode is compared with its baseline round by round', () => {
+    const runs = [
+      run(1, 'full', 3000, 8, 300),
+      run(1, 'full@baseline', 2000, 12, 400),
+      run(2, 'full', 1000, 20, 900),
+      run(2, 'full@baseline', 1000, 10, 600),
+      run(3, 'full', 2000, 9, 380),
+      run(3, 'full@baseline', 2500, 9, 400),
+      run(1, 'bare', 6000, 4, 150),
+    ];
+    const [full, ...rest] = compareBuilds(runs, ['bare', 'full'], ['products']);
+    assert.equal(rest.length, 0, 'bare has no baseline rows here, so no comparison');
+    assert.equal(full?.mode, 'full');
+    assert.equal(full.cpuRatio, 0.95, 'median of 0.75, 1.5 and 0.95');
+    assert.equal(full.cpuLowerRounds, 2);
+    assert.equal(full.rounds, 3);
+    assert.equal(full.rpsRatio, 1);
+    assert.match(comparisonTable([full]), /\| full \| 0\.950 \| 2 of 3 \| 1\.000 \|/);
+  });
+
+  test('When only --baseline-env is given, then the baseline is this build with that environment', () => {
+    const o = parseArgs(['--baseline-env', 'CLOUDMART_TUNING=false'], true);
+    assert.deepEqual(o.baselineEnv, { CLOUDMART_TUNING: 'false' });
+    assert.equal(o.baselineDir, '.');
+    assert.equal(parseArgs(['--baseline-env', 'A=1', '--baseline-dir', '../old'], true).baselineDir, '../old');
+    assert.equal(parseArgs([], true).baselineDir, undefined);
+    assert.throws(() => parseArgs(['--baseline-env', 'nope'], true), UsageError);
   });
 
   test('When the rounds disagree, then a ratio target prints their spread and how many pass, and still judges the median', () => {
