@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApmIntakeReceiver } from '../helpers/apm-intake-receiver';
 import { OtlpReceiver } from '../../testkit/otlp-receiver';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
+
+const CHAOS_TOKEN = 'elastic-chaos-token-0123456789';
 
 describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemetry', () => {
   let database: TestDatabase;
@@ -26,6 +27,8 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
       ELASTIC_APM_API_REQUEST_TIME: '1s',
       ELASTIC_APM_METRICS_INTERVAL: '0s',
       SERVICE_VERSION: '7.7.7',
+      CHAOS_ENABLED: 'true',
+      CHAOS_TOKEN,
       // Set on purpose: in Elastic mode the OpenTelemetry SDK must not start and send here.
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
@@ -47,17 +50,16 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
     assert.equal(order.status, 201);
     const orderId = ((await order.json()) as { id: number }).id;
 
+    // Named by route, with the express instrumentation off (ELASTIC_LEAN): the agent reads req.route.
     const list = await eventually('the list transaction', () => intake.of('transaction').find((t) => t.name === 'GET /api/products'), { timeoutMs: 15_000 });
     const post = await eventually('the order transaction', () => intake.of('transaction').find((t) => t.name === 'POST /api/orders'), { timeoutMs: 15_000 });
-    await sleep(1500);
+    // A span is sent when it ends, so it may arrive in a later intake request than its transaction.
     const spansOf = (tx: Record<string, unknown>) => intake.of('span').filter((s) => s.transaction_id === tx.id);
-    const listSpans = spansOf(list);
-    assert.ok(
-      listSpans.some((s) => s.subtype === 'postgresql'),
-      JSON.stringify(listSpans.map((s) => s.name)),
-    );
-    assert.ok(listSpans.some((s) => s.subtype === 'redis'));
-    assert.ok(spansOf(post).filter((s) => s.subtype === 'postgresql').length >= 3, 'the order transaction queries');
+    await eventually("the list transaction's postgresql and redis spans", () => {
+      const subtypes = spansOf(list).map((s) => s.subtype);
+      return subtypes.includes('postgresql') && subtypes.includes('redis') ? true : undefined;
+    });
+    await eventually("the order transaction's queries", () => (spansOf(post).filter((s) => s.subtype === 'postgresql').length >= 3 ? true : undefined));
     assert.equal((post.context as { tags?: Record<string, unknown> }).tags?.['cloudmart_order_id'], orderId, 'business label');
 
     const metadata = intake.of('metadata')[0] as { service?: { name?: string; version?: string } } | undefined;
@@ -74,9 +76,39 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
     assert.equal(tx.name, 'GET /api/products/:id');
   });
 
+  test('When a request fails with a 500, then one error is captured on its transaction; a 404 is no error', async () => {
+    const chaos = (method: string, body?: unknown) =>
+      fetch(`${server.url}/api/admin/chaos`, {
+        method,
+        headers: { Authorization: `Bearer ${CHAOS_TOKEN}`, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    assert.equal((await fetch(`${server.url}/api/products/999999`, { headers: { 'X-Request-Id': 'elastic-404' } })).status, 404);
+    assert.equal((await chaos('PUT', { errorRate: 1, routes: ['/api/products/:id'] })).status, 200);
+    try {
+      assert.equal((await fetch(`${server.url}/api/products/4`, { headers: { 'X-Request-Id': 'elastic-500' } })).status, 500);
+    } finally {
+      await chaos('DELETE');
+    }
+    const traceOf = (reqId: string) =>
+      eventually(`the log line of ${reqId}`, () => server.logs.find((l) => l.req_id === reqId && l.trace_id)).then((l) => l.trace_id);
+    const failed = await traceOf('elastic-500');
+    const error = await eventually('the error of the failed request', () => intake.of('error').find((e) => e.trace_id === failed), { timeoutMs: 15_000 });
+    const tx = await eventually('the failed transaction', () => intake.of('transaction').find((t) => t.trace_id === failed), { timeoutMs: 15_000 });
+    assert.equal(tx.name, 'GET /api/products/:id');
+    assert.equal(error.transaction_id, tx.id);
+    assert.equal(intake.of('error').filter((e) => e.trace_id === failed).length, 1, 'captured once, not again by an Express hook');
+    // The 404 was answered before the 500 was even sent, so its error would have been captured first.
+    const notFound = await traceOf('elastic-404');
+    assert.equal(intake.of('error').filter((e) => e.trace_id === notFound).length, 0);
+  });
+
   test('When Elastic traces, then OpenTelemetry sends nothing: never two tracers in one process', async () => {
-    await sleep(500);
-    assert.equal(otlp.requests.length, 0);
     assert.ok(server.logs.some((l) => l.tracer === 'elastic-apm-node'));
+    assert.ok(!server.logs.some((l) => l.tracer === 'opentelemetry'));
+    // A started SDK flushes its spans on shutdown: after a clean exit, none arrived.
+    await fetch(`${server.url}/api/products?category=books`);
+    assert.equal(await server.stop(), 0);
+    assert.equal(otlp.requests.length, 0);
   });
 });
