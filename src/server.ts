@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const service = await createService(config);
   const { app, logger } = service;
 
-  const server = (config.tuning ? createExpressPrototypeServer(app) : http.createServer(app)).listen(config.port, config.host);
+  const server = (config.tuning['express-prototypes'] ? createExpressPrototypeServer(app) : http.createServer(app)).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -169,7 +169,7 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
     }),
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
     resourceDetectors: [resourceAttributesEnvDetector, serviceNameEnvDetector, processDetector, hostDetector],
-    contextManager: config.tuning ? new HttpMessageContextManager() : new AsyncLocalStorageContextManager(),
+    contextManager: config.tuning['context-manager'] ? new HttpMessageContextManager() : new AsyncLocalStorageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
     spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),

@@ -2,7 +2,8 @@
  * Measured optimisations, kept out of the code a student reads. The textbook path (stock
  * AsyncLocalStorageContextManager, http.createServer(app), pino's documented mixin, a
  * req.log child per request, a label object per observation) is what runs with
- * CLOUDMART_TUNING=false; with the default, true, these replace it:
+ * CLOUDMART_TUNING=false; with the default, true, these replace it (a comma-separated list
+ * of their names runs only those, so each can be measured against the rest; switches.ts):
  *
  * - context-manager.ts: binds each HTTP request and response to its context with one
  *   property and a prototype `emit`, instead of 16 closures per request;

@@ -46,6 +46,23 @@ describe('configuration from the environment', () => {
     }
   });
 
+  test('When CLOUDMART_TUNING lists optimisations, then only those run; true and false switch them all', () => {
+    const all = loadConfig({}).tuning;
+    assert.ok(Object.values(all).every(Boolean), 'all on by default');
+    assert.ok(Object.values(loadConfig({ CLOUDMART_TUNING: 'false' }).tuning).every((on) => !on));
+    assert.deepEqual(loadConfig({ CLOUDMART_TUNING: 'context-manager, log-mixin' }).tuning, {
+      'context-manager': true,
+      'express-prototypes': false,
+      'request-log': false,
+      'label-cache': false,
+      'log-mixin': true,
+    });
+    assert.throws(
+      () => loadConfig({ CLOUDMART_TUNING: 'context-manager,turbo' }),
+      (err: Error) => err instanceof ConfigError && /CLOUDMART_TUNING: true, false, or a comma-separated list of: context-manager,/.test(err.message),
+    );
+  });
+
   test('When a variable is empty, then its default applies', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 3000);
     // Compose passes WEBHOOK_TOKEN through as empty when .env leaves it unset: open, not an error.

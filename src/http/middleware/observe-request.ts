@@ -5,6 +5,7 @@ import type { Metrics } from '../../telemetry/metrics';
 import { isUntrackedPath } from '../../config';
 import { currentTraceIds, type TraceIds } from '../../telemetry/request-span';
 import { LabelCache } from '../../tuning/label-cache';
+import type { Tunings } from '../../tuning/switches';
 import { routeTemplate } from '../route-template';
 import { assignRequestId, requestLines } from './request-logger';
 
@@ -30,8 +31,8 @@ const NO_EXEMPLAR: Record<string, string> = {};
 export interface ObserveOptions {
   metricsEnabled: boolean;
   untrackedPaths: readonly string[];
-  /** src/tuning/: cached label objects and a lazily created req.log. */
-  tuning: boolean;
+  /** src/tuning/: cached label objects (label-cache), a lazily created req.log (request-log). */
+  tuning: Pick<Tunings, 'label-cache' | 'request-log'>;
 }
 
 /**
@@ -41,13 +42,13 @@ export interface ObserveOptions {
  */
 export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveOptions): RequestHandler {
   const { metricsEnabled, untrackedPaths, tuning } = opts;
-  const series = tuning ? new LabelCache() : undefined;
+  const series = tuning['label-cache'] ? new LabelCache() : undefined;
   const lines = requestLines(logger);
   return (req: Request, res: Response, next: NextFunction) => {
     // Captured now, inside the server span's context: by 'close' the context may be gone.
     const traceIds = currentTraceIds();
     if (traceIds) res.locals.traceIds = traceIds;
-    const id = assignRequestId(req, res, logger, tuning);
+    const id = assignRequestId(req, res, logger, tuning['request-log']);
     if (isUntrackedPath(req.path, untrackedPaths)) {
       next();
       return;

@@ -16,12 +16,12 @@ declare module 'http' {
 }
 
 /** Gives the request its id (the caller's X-Request-Id when sane, else a UUID), echoes it, and binds req.log to it. */
-export function assignRequestId(req: Request, res: Response, logger: Logger, tuning: boolean): string {
+export function assignRequestId(req: Request, res: Response, logger: Logger, lazyLog: boolean): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
   req.id = id;
-  if (tuning) lazyRequestLogger(req, logger);
+  if (lazyLog) lazyRequestLogger(req, logger);
   else req.log = logger.child({ req_id: id });
   return id;
 }
