@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import http from 'node:http';
 import { createService } from './service';
-import { createExpressPrototypeServer } from './tuning/express-prototypes';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
 
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   const service = await createService(config);
   const { app, logger } = service;
 
-  const server = (config.tuning['express-prototypes'] ? createExpressPrototypeServer(app) : http.createServer(app)).listen(config.port, config.host);
+  const server = http.createServer(app).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -41,8 +41,7 @@ export interface Service {
 }
 
 export async function createService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
-  const logger =
-    overrides.logger ?? createLogger({ level: config.logLevel, file: config.logFile, service: config.service.name, tuning: config.tuning['log-mixin'] });
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, file: config.logFile, service: config.service.name });
   logger.info({ version: config.service.version, commit: config.service.commitSha, environment: config.service.environment }, 'starting cloudmart');
   const { db, embedded } = await openDatabase(config, logger);
   const metrics = createMetrics();

@@ -47,7 +47,8 @@ export async function startServerProcess(env: Record<string, string>, opts: Star
   });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then stdout has ended, so `logs` holds every line the process wrote.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,8 +1,8 @@
 'use strict';
 /**
  * The floor benchmark's app: Express 5 answering GET /api/products with 20 products from
- * memory, the issue's anchor app, with its requests created from Express's prototypes as
- * CloudMart's src/http/http-server.ts does. No database, no cache, no metrics, no logs:
+ * memory, the issue's anchor app, served the way CloudMart serves its own (http.createServer).
+ * No database, no cache, no metrics, no logs:
  * what tracing costs per request here is the least it can cost any Express service.
  */
 const http = require('node:http');
@@ -24,16 +24,7 @@ app.get('/api/products', (_req, res) => {
   res.json({ data: products });
 });
 
-function ExpressRequest(socket) {
-  http.IncomingMessage.call(this, socket);
-}
-ExpressRequest.prototype = app.request;
-function ExpressResponse(req, options) {
-  http.ServerResponse.call(this, req, options);
-}
-ExpressResponse.prototype = app.response;
-
-const server = http.createServer({ IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse }, app);
+const server = http.createServer(app);
 server.listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
 // No process.exit: with the server closed the process ends once the tracer's last export is done.
 process.on('SIGTERM', () => {

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { traceIdsMixinWithoutCopy } from '../tuning/log-mixin';
 import { currentTraceIds } from './request-span';
 
 export type { Logger } from 'pino';
@@ -13,8 +12,6 @@ export interface LoggerOptions {
   /** Also append JSON lines to this file (the course mounts ./logs for Promtail). */
   file?: string;
   service?: string;
-  /** src/tuning/log-mixin.ts instead of the documented mixin. */
-  tuning?: boolean;
   /** Where stdout lines go; tests pass a stream to read what the service logs. */
   destination?: DestinationStream;
 }
@@ -49,7 +46,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',
       // trace_id/span_id on every line written inside a traced request.
-      ...(opts.tuning ? traceIdsMixinWithoutCopy : { mixin: () => currentTraceIds() ?? {} }),
+      mixin: () => currentTraceIds() ?? {},
       redact: {
         paths: [
           'req.headers.authorization',

@@ -1,5 +1,4 @@
 import { context, type Span } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { ServerResponse, type IncomingMessage } from 'node:http';
@@ -10,11 +9,10 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
 import { isUntrackedPath, type Config } from '../config';
-import { HttpMessageContextManager } from '../tuning/context-manager';
 import { WatchedExporter } from './export-watch';
 
 type Env = Record<string, string | undefined>;
-export type TelemetryConfig = Pick<Config, 'service' | 'tuning' | 'untrackedPaths'>;
+export type TelemetryConfig = Pick<Config, 'service' | 'untrackedPaths'>;
 type Protocol = 'http/protobuf' | 'http/json' | 'grpc';
 
 function protocolFrom(env: Env): Protocol {
@@ -169,7 +167,6 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
     }),
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
     resourceDetectors: [resourceAttributesEnvDetector, serviceNameEnvDetector, processDetector, hostDetector],
-    contextManager: config.tuning['context-manager'] ? new HttpMessageContextManager() : new AsyncLocalStorageContextManager(),
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
     spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),

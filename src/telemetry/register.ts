@@ -18,7 +18,7 @@ import { createLogger } from './logger';
 const instrumented = /[\\/]node_modules[\\/](express|pg|ioredis)[\\/]/;
 
 function start(config: Config, env: Record<string, string | undefined>): void {
-  const logger = createLogger({ level: config.logLevel, service: config.service.name, tuning: config.tuning['log-mixin'] });
+  const logger = createLogger({ level: config.logLevel, service: config.service.name });
   const early = Object.keys(require.cache).filter((p) => instrumented.test(p));
   if (early.length) {
     logger.warn({ modules: early.slice(0, 5) }, 'telemetry loaded after instrumented modules; they will not be traced (load it with --require first)');

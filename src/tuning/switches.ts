@@ -2,7 +2,7 @@
  * The names of the optimisations in src/tuning/, one per module, as CLOUDMART_TUNING lists
  * them. No imports: the config reads this before the tracer has patched anything.
  */
-export const TUNINGS = ['context-manager', 'express-prototypes', 'request-log', 'label-cache', 'log-mixin'] as const;
+export const TUNINGS = ['request-log'] as const;
 
 export type TuningName = (typeof TUNINGS)[number];
 
@@ -11,7 +11,7 @@ export type Tunings = Readonly<Record<TuningName, boolean>>;
 
 /**
  * CLOUDMART_TUNING: `true` (all, the default), `false` (none), or a comma-separated list of
- * the ones to run, e.g. `context-manager,express-prototypes`, to measure one against the rest.
+ * the ones to run, to measure one against the rest.
  * Undefined for a name that is not one of TUNINGS.
  */
 export function parseTunings(value: string): Tunings | undefined {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   amAlerts,
   promAlerts,
@@ -34,6 +33,13 @@ const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789';
 /** Alerts move on a scale of seconds: poll once a second. */
 function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   return eventually(what, fn, { timeoutMs, intervalMs: 1000 });
+}
+
+/** Polls until `missing` lists nothing or timeoutMs passes; the last list, for the assertion to name. */
+async function settled(missing: () => Promise<string[]>, timeoutMs: number): Promise<string[]> {
+  let last: string[] = [];
+  await until('nothing missing', async () => ((last = await missing()).length ? undefined : true), timeoutMs).catch(() => undefined);
+  return last;
 }
 
 describe('alerts end to end: service → Prometheus → Alertmanager → receivers', { timeout: 12 * 60_000 }, () => {
@@ -142,7 +148,6 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       },
       60_000,
     );
-    await sleep(5000);
 
     const rejected: string[] = [];
     for (const q of dashboardPromQL({ __rate_interval: '1m', route: '/api/products' })) {
@@ -155,18 +160,24 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
     }
     assert.deepEqual(rejected, [], 'every expression is accepted by the query API');
 
-    for (const name of recordingRuleNames()) {
-      const r = await promQuery(prometheus.url, name);
-      if (!/node|container|cpu|memory|filesystem/.test(name)) assert.ok((r.data?.result.length ?? 0) > 0, `recording rule ${name} has data`);
-    }
+    // Recording rules have data once their group has evaluated over the traffic.
+    const noData = await settled(async () => {
+      const names = recordingRuleNames().filter((name) => !/node|container|cpu|memory|filesystem/.test(name));
+      const results = await Promise.all(names.map((name) => promQuery(prometheus.url, name)));
+      return names.filter((_, i) => !results[i]?.data?.result.length);
+    }, 60_000);
+    assert.deepEqual(noData, [], 'recording rules with no data');
     // The service's own dashboards: every panel shows data once traffic flowed.
     const serviceDashboards = new Set(['cloudmart-red', 'nodejs-runtime']);
     assert.ok([...serviceDashboards].every((uid) => dashboards().some((d) => d.json.uid === uid)));
-    const empty: string[] = [];
-    for (const q of dashboardPromQL({ __rate_interval: '1m', route: '/api/products' }).filter((q) => serviceDashboards.has(q.dashboard))) {
-      const r = await promQuery(prometheus.url, q.promql);
-      if (!r.data?.result.length) empty.push(`${q.dashboard} / ${q.panel}: ${q.promql}`);
-    }
+    const empty = await settled(async () => {
+      const empty: string[] = [];
+      for (const q of dashboardPromQL({ __rate_interval: '1m', route: '/api/products' }).filter((q) => serviceDashboards.has(q.dashboard))) {
+        const r = await promQuery(prometheus.url, q.promql);
+        if (!r.data?.result.length) empty.push(`${q.dashboard} / ${q.panel}: ${q.promql}`);
+      }
+      return empty;
+    }, 30_000);
     assert.deepEqual(empty, [], 'service panels with no data');
     // The exporters' panels read real series too.
     assert.equal((await promQuery(prometheus.url, 'pg_up')).data?.result[0]?.value[1], '1');

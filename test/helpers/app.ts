@@ -41,7 +41,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     ...opts.env,
   });
   const logs = new LogCapture();
-  const logger = createLogger({ level: config.logLevel, destination: logs, service: config.service.name, tuning: config.tuning['log-mixin'] });
+  const logger = createLogger({ level: config.logLevel, destination: logs, service: config.service.name });
   // Tests on the real Redis need it connected before their first step; an unreachable
   // Redis (the resilience tests) is the point of those tests and is not waited for.
   const realRedis = opts.cache === undefined || opts.cache === 'redis';

@@ -7,14 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpReceiver } from '../../testkit/otlp-receiver';
 import { buildBackendImage, memoryCgroupFile, podman, podmanOk, requirePodman, runContainer, type Container } from '../helpers/podman';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { freePort, ROOT } from '../../testkit/server-process';
+import { holdOrderUpload, requestsInFlight } from '../helpers/held-request';
 import { eventually } from '../helpers/wait';
 
 const MB = 1_000_000;
@@ -231,27 +230,18 @@ describe('the backend image', () => {
         return;
       }
       const c = container;
-      const body = JSON.stringify({ items: [{ productId: 3, quantity: 1 }], customerEmail: 'stop@example.com' });
       // A request whose body is still uploading when the signal arrives: genuinely in flight.
-      const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(
-          `${url}/api/orders`,
-          { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
-          (res) => {
-            let data = '';
-            res.on('data', (chunk: Buffer) => (data += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-          },
-        );
-        req.on('error', reject);
-        req.write(body.slice(0, 10));
-        setTimeout(() => req.end(body.slice(10)), 1500);
-      });
-      await sleep(300);
+      const held = holdOrderUpload(url, { items: [{ productId: 3, quantity: 1 }], customerEmail: 'stop@example.com' });
+      await eventually('the order in flight', async () => ((await requestsInFlight(url)) >= 1 ? true : undefined));
       const stopTimeout = 10;
       const started = Date.now();
       const stopping = podman(['stop', '--time', String(stopTimeout), c.name], { timeoutMs: 30_000 });
-      const res = await inFlight;
+      await eventually('the service saw SIGTERM', async () => ((await c.logs()).stdout.includes('"signal":"SIGTERM"') ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      });
+      held.finish();
+      const res = await held.answered;
       assert.equal(res.status, 201, res.body);
       const stopped = await stopping;
       const seconds = (Date.now() - started) / 1000;

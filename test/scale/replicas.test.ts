@@ -88,6 +88,12 @@ function startLoad(baseUrl: string, opts: { workers: number; maxRequests: number
   return load;
 }
 
+/** Waits until `count` more requests of the load have succeeded. */
+async function trafficFlowed(load: Load, count: number): Promise<void> {
+  const target = load.ok + count;
+  await eventually(`${count} more requests through the load balancer`, () => (load.ok >= target ? true : undefined), { timeoutMs: 30_000 });
+}
+
 describe('replicas behind the load balancer, discovered by Prometheus through DNS', { timeout: 5 * 60_000 }, () => {
   let database: TestDatabase;
   let dns: DnsServer | undefined;
@@ -264,7 +270,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 120_000, pauseMs: 20 });
     let stopped = false;
     try {
-      await sleep(2000);
+      await trafficFlowed(load, 200);
       await replicas.get(victim)?.stop('SIGKILL');
       const started = Date.now();
       // The rule's own `for: 1m`: about a minute after the last good scrape.
@@ -335,7 +341,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 90_000, pauseMs: 20 });
     const exits: Array<number | null> = [];
     try {
-      await sleep(1000);
+      await trafficFlowed(load, 100);
       for (const address of ADDRESSES) {
         exits.push(await (replicas.get(address)?.stop('SIGTERM') ?? null));
         await startReplica(address);
@@ -351,7 +357,8 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
             intervalMs: 100,
           },
         );
-        await sleep(1000);
+        // Requests keep flowing through the new set before the next replica goes.
+        await trafficFlowed(load, 100);
       }
     } finally {
       await load.stop();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { ROOT, startServerProcess } from '../../testkit/server-process';
+import { holdOrderUpload, requestsInFlight } from '../helpers/held-request';
+import { eventually } from '../helpers/wait';
 
 describe('the service process', () => {
   let database: TestDatabase;
@@ -27,31 +27,16 @@ describe('the service process', () => {
 
   test('When SIGTERM arrives mid-request, then the request completes, new connections are refused, and it exits 0', async () => {
     const server = await startServerProcess({ DATABASE_URL: database.url, REDIS_URL, SHUTDOWN_TIMEOUT_MS: '5000' });
-    const body = JSON.stringify({ items: [{ productId: 9, quantity: 1 }], customerEmail: 'late@example.com' });
     // A request whose body is still uploading when the signal arrives: genuinely in flight.
-    const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
-        `${server.url}/api/orders`,
-        {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          let data = '';
-          res.on('data', (c: Buffer) => (data += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-        },
-      );
-      req.on('error', reject);
-      req.write(body.slice(0, 10));
-      setTimeout(() => req.end(body.slice(10)), 700);
-    });
-    await sleep(200);
+    const held = holdOrderUpload(server.url, { items: [{ productId: 9, quantity: 1 }], customerEmail: 'late@example.com' });
+    await eventually('the order in flight', async () => ((await requestsInFlight(server.url)) >= 1 ? true : undefined));
     const started = Date.now();
     server.child.kill('SIGTERM');
-    await sleep(200);
+    // Logged in the same tick as server.close(): from here on, no new connection is accepted.
+    await eventually('the shutdown line', () => server.logs.find((l) => String(l.msg).startsWith('shutting down')));
     await assert.rejects(fetch(`${server.url}/health`), 'no new connections once shutting down');
-    const res = await inFlight;
+    held.finish();
+    const res = await held.answered;
     assert.equal(res.status, 201, res.body);
     assert.equal(await server.exit, 0);
     assert.ok(Date.now() - started < 5000);

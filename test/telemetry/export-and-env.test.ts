@@ -4,10 +4,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OtlpReceiver } from '../../testkit/otlp-receiver';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { startServerProcess } from '../../testkit/server-process';
+import { eventually } from '../helpers/wait';
 
 /** A loopback port with nothing listening: reserve one, then close it. */
 async function deadPort(): Promise<number> {
@@ -42,22 +42,27 @@ describe('tracing backends and the standard OTEL_* variables', () => {
       // The exporter retries a refused connection until this timeout, then reports the batch failed.
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
     });
+    const failing = () => server.logs.filter((l) => String(l.msg).startsWith('span export failing'));
+    const round = async () => {
+      const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${server.url}/api/products/${(i % 40) + 1}`).then((r) => r.status)));
+      assert.deepEqual(new Set(statuses), new Set([200]));
+    };
     try {
-      for (let round = 0; round < 10; round++) {
-        const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${server.url}/api/products/${(i % 40) + 1}`).then((r) => r.status)));
-        assert.deepEqual(new Set(statuses), new Set([200]));
-        await sleep(60);
-      }
-      const failing = () => server.logs.filter((l) => String(l.msg).startsWith('span export failing'));
-      for (let i = 0; i < 50 && failing().length === 0; i++) await sleep(100);
-      await sleep(1500);
-      assert.equal(failing().length, 1, 'one warning, not one per batch');
-      assert.equal(failing()[0]?.level, 'warn');
+      await eventually('the first failed export', async () => {
+        await round();
+        return failing().length ? true : undefined;
+      });
+      // More batches after the warning; and the shutdown flush below fails once more.
+      for (let i = 0; i < 10; i++) await round();
     } finally {
       const started = Date.now();
       assert.equal(await server.stop(), 0);
       assert.ok(Date.now() - started < 5000, 'shutdown does not hang on an unreachable collector');
     }
+    // Every line the process wrote is in by now: it has exited and its stdout closed.
+    assert.ok(server.logs.some((l) => l.msg === 'shutdown complete'));
+    assert.equal(failing().length, 1, 'one warning, not one per batch');
+    assert.equal(failing()[0]?.level, 'warn');
   });
 
   test('When OTEL_TRACES_SAMPLER=always_off, then nothing is exported; OTEL_SERVICE_NAME renames the service', async () => {

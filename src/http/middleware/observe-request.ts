@@ -4,7 +4,6 @@ import type { Logger } from '../../telemetry/logger';
 import type { Metrics } from '../../telemetry/metrics';
 import { isUntrackedPath } from '../../config';
 import { currentTraceIds, type TraceIds } from '../../telemetry/request-span';
-import { LabelCache } from '../../tuning/label-cache';
 import type { Tunings } from '../../tuning/switches';
 import { routeTemplate } from '../route-template';
 import { assignRequestId, requestLines } from './request-logger';
@@ -31,8 +30,8 @@ const NO_EXEMPLAR: Record<string, string> = {};
 export interface ObserveOptions {
   metricsEnabled: boolean;
   untrackedPaths: readonly string[];
-  /** src/tuning/: cached label objects (label-cache), a lazily created req.log (request-log). */
-  tuning: Pick<Tunings, 'label-cache' | 'request-log'>;
+  /** src/tuning/: a lazily created req.log (request-log). */
+  tuning: Pick<Tunings, 'request-log'>;
 }
 
 /**
@@ -42,7 +41,6 @@ export interface ObserveOptions {
  */
 export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveOptions): RequestHandler {
   const { metricsEnabled, untrackedPaths, tuning } = opts;
-  const series = tuning['label-cache'] ? new LabelCache() : undefined;
   const lines = requestLines(logger);
   return (req: Request, res: Response, next: NextFunction) => {
     // Captured now, inside the server span's context: by 'close' the context may be gone.
@@ -68,7 +66,7 @@ export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveO
       if (metricsEnabled) {
         metrics.httpInFlight.dec();
         const method = KNOWN_METHODS.has(req.method) ? req.method : 'OTHER';
-        const labels = series?.get(method, route, res.statusCode) ?? { method, route, status_code: String(res.statusCode) };
+        const labels = { method, route, status_code: String(res.statusCode) };
         metrics.httpRequests.inc(labels);
         metrics.httpDuration.observe({
           labels,
