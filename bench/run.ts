@@ -52,6 +52,13 @@ interface Build {
 }
 
 /** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
+/** An environment as the shell would set it: `K=V K2=V2` (empty for none). */
+function envText(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
 function labelOf(mode: Mode, build: Build): string {
   return `${mode}${build.suffix}`;
 }
@@ -371,8 +378,8 @@ async function main(): Promise<void> {
     ],
   };
   for (const b of ctx.builds) {
-    const env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`);
-    log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}${env.length ? `, ${env.join(' ')}` : ''}`);
+    const env = envText(b.env);
+    log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}${env ? `, ${env}` : ''}`);
   }
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
@@ -458,9 +465,9 @@ async function main(): Promise<void> {
     );
   }
   if (comparisons.length) {
-    const env = Object.entries(opts.baselineEnv).map(([k, v]) => `${k}=${v}`);
+    const env = envText(opts.baselineEnv);
     lines.push(
-      `### This build against the baseline (${path.relative(ROOT, baselineDir ?? '') || 'this build'}${env.length ? ` with ${env.join(' ')}` : ''}): medians of per-round ratios`,
+      `### This build against the baseline (${path.relative(ROOT, baselineDir ?? '') || 'this build'}${env ? ` with ${env}` : ''}): medians of per-round ratios`,
       '',
       comparisonTable(comparisons),
       '',

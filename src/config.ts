@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseTunings, TUNINGS, type Tunings } from './tuning/switches';
 
 // src/ and dist/ both sit one level below package.json.
 const packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -52,14 +51,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FILE: nonEmpty.optional(),
   METRICS_ENABLED: bool.default(true),
-  CLOUDMART_TUNING: z
-    .string()
-    .default('true')
-    .transform((v, ctx) => {
-      const tunings = parseTunings(v);
-      if (!tunings) ctx.addIssue({ code: 'custom', message: `true, false, or a comma-separated list of: ${TUNINGS.join(', ')}` });
-      return tunings ?? z.NEVER;
-    }),
+  // The measured optimisations in src/tuning/; false runs the textbook path.
+  CLOUDMART_TUNING: bool.default(true),
 
   SERVICE_NAME: nonEmpty.optional(),
   OTEL_SERVICE_NAME: nonEmpty.optional(),
@@ -105,8 +98,8 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   logFile?: string;
   metricsEnabled: boolean;
-  /** Which measured optimisations in src/tuning/ run; none is the textbook path. */
-  tuning: Tunings;
+  /** Whether the measured optimisations in src/tuning/ run; false is the textbook path. */
+  tuning: boolean;
   /** Infrastructure, not traffic: no request metrics, log lines or server spans. */
   untrackedPaths: readonly string[];
   /** The one identity logs, spans, metrics and DORA records carry. */

@@ -4,7 +4,6 @@ import type { Logger } from '../../telemetry/logger';
 import type { Metrics } from '../../telemetry/metrics';
 import { isUntrackedPath } from '../../config';
 import { currentTraceIds, type TraceIds } from '../../telemetry/request-span';
-import type { Tunings } from '../../tuning/switches';
 import { routeTemplate } from '../route-template';
 import { assignRequestId, requestLines } from './request-logger';
 
@@ -30,8 +29,8 @@ const NO_EXEMPLAR: Record<string, string> = {};
 export interface ObserveOptions {
   metricsEnabled: boolean;
   untrackedPaths: readonly string[];
-  /** src/tuning/: a lazily created req.log (request-log). */
-  tuning: Pick<Tunings, 'request-log'>;
+  /** src/tuning/ (CLOUDMART_TUNING): req.log created on first read, not per request. */
+  tuning: boolean;
 }
 
 /**
@@ -46,7 +45,7 @@ export function observeRequests(metrics: Metrics, logger: Logger, opts: ObserveO
     // Captured now, inside the server span's context: by 'close' the context may be gone.
     const traceIds = currentTraceIds();
     if (traceIds) res.locals.traceIds = traceIds;
-    const id = assignRequestId(req, res, logger, tuning['request-log']);
+    const id = assignRequestId(req, res, logger, tuning);
     if (isUntrackedPath(req.path, untrackedPaths)) {
       next();
       return;
