@@ -36,7 +36,7 @@ import {
   type MetricsTiming,
   type RunResult,
 } from './lib/report';
-import { cpuMs, sampleRss, startFlags, startService, type Service } from './lib/service';
+import { cpuMs, poolMaxFor, sampleRss, startFlags, startService, type Service } from './lib/service';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
 
 const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
@@ -52,6 +52,17 @@ interface Build {
 }
 
 /** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
+/** The DB_POOL_MAX that lets every service of a process set connect at once (logged when set). */
+async function fitPools(url: string, services: number): Promise<number | undefined> {
+  const [row] = await sql<{ max: string; reserved: string }>(
+    url,
+    "SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS reserved",
+  );
+  const poolMax = poolMaxFor(services, Number(row?.max), Number(row?.reserved));
+  if (poolMax) log(`DB_POOL_MAX=${poolMax} for each of ${services} services: Postgres allows ${row?.max} connections`);
+  return poolMax;
+}
+
 /** An environment as the shell would set it: `K=V K2=V2` (empty for none). */
 function envText(env: Record<string, string>): string {
   return Object.entries(env)
@@ -68,6 +79,8 @@ interface Context {
   db: TestDatabase;
   redisPrefix: string;
   builds: Build[];
+  /** DB_POOL_MAX when the default pool would outgrow Postgres's max_connections. */
+  poolMax?: number;
 }
 
 /** Where a mode's tracer sends: its own counting receiver, or (long run) a dead port. */
@@ -84,7 +97,13 @@ function envFor(mode: Mode, ctx: Context, build: Build, sinks: Sinks): Record<st
 }
 
 function modeEnv(mode: Mode, ctx: Context, sinks: Sinks): Record<string, string> {
-  const base = { DATABASE_URL: ctx.db.url, REDIS_URL, REDIS_KEY_PREFIX: ctx.redisPrefix, MIGRATE_ON_START: 'false' };
+  const base = {
+    DATABASE_URL: ctx.db.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: ctx.redisPrefix,
+    MIGRATE_ON_START: 'false',
+    ...(ctx.poolMax ? { DB_POOL_MAX: String(ctx.poolMax) } : {}),
+  };
   const off = { OTEL_SDK_DISABLED: 'true', APM_AGENT: 'none' };
   switch (mode) {
     case 'bare':
@@ -377,6 +396,7 @@ async function main(): Promise<void> {
       ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline', env: opts.baselineEnv }] : []),
     ],
   };
+  ctx.poolMax = await fitPools(db.url, opts.modes.length * ctx.builds.length);
   for (const b of ctx.builds) {
     const env = envText(b.env);
     log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}${env ? `, ${env}` : ''}`);

@@ -138,3 +138,20 @@ export function sampleRss(pid: number, intervalMs: number): { stop(): { atMs: nu
     },
   };
 }
+
+/** The service's own default (DB_POOL_MAX). */
+const DEFAULT_POOL_MAX = 10;
+
+/**
+ * DB_POOL_MAX for each of `services` processes running at once against one Postgres, so
+ * that together they stay within max_connections (less its reserved slots and `spare`
+ * for the bench's own clients). Every mode of both builds is up throughout a process
+ * set: 12 services at the default pool of 10 outgrow a stock max_connections of 100, and
+ * the last to connect answer with errors. Undefined when the default fits.
+ */
+export function poolMaxFor(services: number, maxConnections: number, reserved: number, spare = 5): number | undefined {
+  const each = Math.floor((maxConnections - reserved - spare) / services);
+  if (each >= DEFAULT_POOL_MAX) return undefined;
+  if (each < 2) throw new Error(`Postgres allows ${maxConnections} connections: too few for ${services} services (raise max_connections or run fewer modes)`);
+  return each;
+}
