@@ -268,8 +268,8 @@ function sourceConstants(): Set<string> {
   return names;
 }
 
-// Read by the shell, Node.js, the Docker CLI or glibc, not by the project.
-const SYSTEM = new Set(['PATH', 'HOME', 'CI', 'NODE_OPTIONS', 'DOCKER_HOST', 'MALLOC_ARENA_MAX']);
+// Read by the shell, Node.js, libuv, the Docker CLI or glibc, not by the project.
+const SYSTEM = new Set(['PATH', 'HOME', 'CI', 'NODE_OPTIONS', 'DOCKER_HOST', 'MALLOC_ARENA_MAX', 'UV_THREADPOOL_SIZE']);
 
 test('every environment variable the docs set, expand or name exists in the code, compose files or SDKs', () => {
   const project = projectVariables();
