@@ -51,7 +51,6 @@ interface Build {
   env: Record<string, string>;
 }
 
-/** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
 /** The DB_POOL_MAX that lets every service of a process set connect at once (logged when set). */
 async function fitPools(url: string, services: number): Promise<number | undefined> {
   const [row] = await sql<{ max: string; reserved: string }>(
@@ -70,6 +69,7 @@ function envText(env: Record<string, string>): string {
     .join(' ');
 }
 
+/** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
 function labelOf(mode: Mode, build: Build): string {
   return `${mode}${build.suffix}`;
 }
