@@ -75,7 +75,8 @@ export const USAGE = `npm run bench -- [flags]
   --baseline-env K=V,... environment for the baseline build's processes only (repeatable); without
                          --baseline-dir the baseline is this build: an A/B of one switch, e.g.
                          --baseline-env CLOUDMART_TUNING=false
-  --node-flags "..."     node flags for the service instead of those in npm start (e.g. "" for V8 defaults)
+  --node-flags="..."     node flags for the service instead of those in npm start (e.g. "" for V8
+                         defaults; with the =, since the value starts with a dash)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
                          e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 or OTEL_NODE_DISABLED_INSTRUMENTATIONS=ioredis,pg)`;
 
