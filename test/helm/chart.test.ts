@@ -180,6 +180,8 @@ test('helm template: optional Ingress, fixed replicas without the HPA, no Secret
   const ingress = one(docs, 'Ingress');
   assert.equal(ingress.spec.ingressClassName, 'nginx');
   assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, one(docs, 'Service').metadata.name);
+  const paths = (ingress.spec.rules[0].http.paths as { path: string }[]).map((p) => p.path);
+  assert.deepEqual(paths, ['/api', '/health'], 'the Ingress routes the API and health checks, not /metrics');
   assert.equal(one(docs, 'Deployment').spec.replicas, 3);
   const config = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
   assert.equal(config.data.OTEL_SDK_DISABLED, 'true', 'no OTLP endpoint: tracing off instead of retrying localhost');
