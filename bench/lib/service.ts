@@ -31,7 +31,31 @@ export interface ServiceOptions {
   readyPath?: string;
 }
 
+/** Services still running, so a signal to the bench alone does not leave them behind. */
+const running = new Set<ChildProcess>();
+let signalsHandled = false;
+
+/**
+ * On SIGINT or SIGTERM, stop every service still running, then exit as the signal would
+ * have. Ctrl-C reaches the whole process group anyway; `kill <bench pid>` reaches only the
+ * bench, and left its services up, idle but holding memory, through later runs.
+ */
+function stopServicesOnSignal(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(code);
+    });
+  }
+}
+
 export async function startService(opts: ServiceOptions): Promise<Service> {
+  stopServicesOnSignal();
   const port = await freePort();
   const script = opts.script ?? ['--require', './dist/telemetry/register.js', 'dist/server.js'];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...script], {
@@ -44,7 +68,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 200) stderr.push(d);
   });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const readyPath = opts.readyPath ?? '/health/ready';
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
