@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startTestApp, type TestApp, type TestAppOptions } from '../helpers/app';
+import { sampleFrom } from '../helpers/metrics-text';
 
 export const TOKEN = 'test-chaos-token-0123456789';
 export const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -11,12 +12,5 @@ export async function startChaosApp(opts: { enabled?: boolean } & Pick<TestAppOp
 
 /** One sample of the service's /metrics, as Prometheus would scrape it; undefined when absent. */
 export async function metricValue(t: TestApp, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const text = (await request(t.app).get('/metrics').expect(200)).text;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
+  return sampleFrom((await request(t.app).get('/metrics').expect(200)).text, name, labels);
 }

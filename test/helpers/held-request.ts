@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { sampleFrom } from './metrics-text';
 
 export interface HeldRequest {
   /** Sends the rest of the body. */
@@ -31,6 +32,5 @@ export function holdOrderUpload(baseUrl: string, order: object): HeldRequest {
 
 /** The service's http_requests_in_flight gauge: a held request counts once its headers are in. */
 export async function requestsInFlight(baseUrl: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  return Number(/^http_requests_in_flight(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  return sampleFrom(await (await fetch(`${baseUrl}/metrics`)).text(), 'http_requests_in_flight') ?? 0;
 }
