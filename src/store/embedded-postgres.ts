@@ -5,10 +5,12 @@
  * and the same pg instrumentation as a real server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS } from './embedded-memory';
+import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS, returnLargeAllocations } from './embedded-memory';
 
 export interface EmbeddedPostgres {
   connectionString: string;
+  /** Whether glibc now returns PGlite's large allocations to the system (embedded-memory.ts). */
+  returnsLargeAllocations: boolean;
   /**
    * Call once the start's own connections (the migrations') are done: resolves when no
    * client is connected (or after timeoutMs), since the bridge takes one connection at a
@@ -27,6 +29,7 @@ export interface EmbeddedOptions {
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const lowMemory = opts.lowMemory ?? true;
+  const returnsLargeAllocations = lowMemory && returnLargeAllocations();
   if (lowMemory) baselineWasmOnly();
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -40,6 +43,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   const connectionString = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {
     connectionString,
+    returnsLargeAllocations,
     async settled(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (server.getStats().activeConnections > 0 && Date.now() < deadline) await sleep(10);

@@ -25,7 +25,12 @@ export async function openDatabase(
     // PGlite is single-connection: one pooled client, requests queue for it.
     max = 1;
     logger.info(
-      { database: 'embedded', dataDir: config.database.dataDir ?? 'in-memory' },
+      {
+        database: 'embedded',
+        dataDir: config.database.dataDir ?? 'in-memory',
+        lowMemory: config.database.lowMemory,
+        returnsLargeAllocations: embedded.returnsLargeAllocations,
+      },
       'database: embedded Postgres (PGlite); set DATABASE_URL or DB_HOST for a real server',
     );
   } else {

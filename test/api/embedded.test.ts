@@ -35,6 +35,8 @@ describe('embedded defaults (PGlite + in-memory cache)', () => {
     };
     assert.equal(kb('shared_buffers'), 8 * 1024);
     assert.equal(kb('max_wal_size'), 32 * 1024);
+    // This machine has glibc and a Node with node:ffi, so the malloc setting applies too.
+    assert.equal(t.logs.find((l) => l.database === 'embedded')?.returnsLargeAllocations, true);
   });
 
   test('When products are listed, then the migrated seed catalog is served and cached', async () => {
