@@ -36,7 +36,7 @@ import {
   type MetricsTiming,
   type RunResult,
 } from './lib/report';
-import { cpuMs, poolMaxFor, sampleRss, startFlags, startService, type Service } from './lib/service';
+import { cpuMs, onInterrupt, poolMaxFor, sampleRss, startFlags, startService, type Service } from './lib/service';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
 
 const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
@@ -390,10 +390,16 @@ async function main(): Promise<void> {
     `${opts.rounds} round(s) × [${opts.modes.join(', ')}] × [${opts.endpoints.join(', ')}], ${opts.durationMs / 1000} s each, ${opts.connections} connections, ${opts.tool}`,
   );
   const db = await createTestDatabase('bench');
+  const redisPrefix = `cloudmart-bench-${process.pid}:`;
+  const cleanUp = async () => {
+    await cleanRedis(redisPrefix);
+    await db.drop();
+  };
+  onInterrupt(cleanUp);
   const ctx: Context = {
     opts,
     db,
-    redisPrefix: `cloudmart-bench-${process.pid}:`,
+    redisPrefix,
     builds: [
       { dir: serviceDir, nodeFlags: opts.nodeFlags ?? startFlags(serviceDir), suffix: '', env: {} },
       ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline', env: opts.baselineEnv }] : []),
@@ -438,8 +444,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await cleanRedis(ctx.redisPrefix);
-    await db.drop();
+    await cleanUp();
   }
 
   const profiles: ProfileSummary[] = [];

@@ -33,12 +33,15 @@ export interface ServiceOptions {
 
 /** Services still running, so a signal to the bench alone does not leave them behind. */
 const running = new Set<ChildProcess>();
+/** What else a signal must undo (the bench's database and Redis keys), newest first. */
+const cleanups: (() => Promise<void>)[] = [];
 let signalsHandled = false;
 
 /**
- * On SIGINT or SIGTERM, stop every service still running, then exit as the signal would
- * have. Ctrl-C reaches the whole process group anyway; `kill <bench pid>` reaches only the
- * bench, and left its services up, idle but holding memory, through later runs.
+ * On SIGINT or SIGTERM, stop every service still running, run the cleanups registered
+ * with onInterrupt (5 s at most), then exit as the signal would have. Ctrl-C reaches the
+ * whole process group anyway; `kill <bench pid>` reaches only the bench, and left its
+ * services up, idle but holding memory, and its database behind.
  */
 function stopServicesOnSignal(): void {
   if (signalsHandled) return;
@@ -49,9 +52,18 @@ function stopServicesOnSignal(): void {
   ] as const) {
     process.once(signal, () => {
       for (const child of running) child.kill('SIGKILL');
-      process.exit(code);
+      const undo = (async () => {
+        for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+      })();
+      void Promise.race([undo, sleep(5000)]).then(() => process.exit(code));
     });
   }
+}
+
+/** Registers what a SIGINT or SIGTERM to the bench must undo before it exits. */
+export function onInterrupt(cleanup: () => Promise<void>): void {
+  stopServicesOnSignal();
+  cleanups.unshift(cleanup);
 }
 
 export async function startService(opts: ServiceOptions): Promise<Service> {

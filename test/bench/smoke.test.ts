@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Summary } from '../../bench/lib/report';
+import { sql, ADMIN_URL } from '../../testkit/postgres';
 import { ROOT } from '../../testkit/server-process';
 import { requireTool } from '../helpers/tools';
 
@@ -28,6 +29,15 @@ function runTsx(args: string[], limitMs: number): Promise<{ code: number | null;
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A process that exists and is not a zombie (a killed child its parent never reaped). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 describe('the benchmarks, one short round', () => {
@@ -89,5 +99,55 @@ describe('the benchmarks, one short round', () => {
     assert.equal(rows.get('bare'), '–');
     assert.equal(rows.get('http-span'), '1.00');
     assert.ok(Number(rows.get('auto-default')) >= 1, 'auto-instrumentation exports spans too');
+  });
+
+  test('When the bench alone gets SIGTERM mid-run, then it stops its services, drops its database and exits 143', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/run.ts',
+        '--modes',
+        'bare',
+        '--endpoints',
+        'products',
+        '--rounds',
+        '8',
+        '--duration',
+        '2s',
+        '--long-run',
+        '0',
+        '--embedded',
+        '0',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    let output = '';
+    const measuring = new Promise<void>((resolve) => {
+      for (const stream of [child.stdout, child.stderr])
+        stream.setEncoding('utf8').on('data', (d: string) => {
+          output += d;
+          if (/round 1 /.test(output)) resolve();
+        });
+    });
+    await Promise.race([measuring, exited]);
+    const pid = child.pid ?? NaN;
+    const services = execFileSync('pgrep', ['-P', String(pid), '-f', 'dist/server.js'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    const databases = () => sql<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`cloudmart_bench_${pid}_%`]);
+    assert.equal(services.length, 1, `bare's service is up: ${output.slice(-1000)}`);
+    assert.equal((await databases()).length, 1, 'the bench made its database');
+
+    child.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(killer);
+    assert.equal(code, 143, output.slice(-2000));
+    for (const p of services) assert.equal(running(p), false, `service ${p} is gone`);
+    assert.deepEqual(await databases(), []);
   });
 });
