@@ -11,6 +11,7 @@ import http from 'node:http';
 import { createService } from './service';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
+import { returnLargeAllocations } from './tuning/malloc';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // A setting of the process's allocator, so the process sets it, before the service allocates.
+  if (config.tuning) returnLargeAllocations();
   const service = await createService(config);
   const { app, logger } = service;
 

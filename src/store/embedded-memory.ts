@@ -5,7 +5,6 @@
  */
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type * as Ffi from 'node:ffi';
 
 /**
  * Postgres settings for one connection to a catalog of a few MB. PGlite's defaults size
@@ -33,36 +32,6 @@ export const EMBEDDED_POSTGRES_SETTINGS = [
  */
 export function baselineWasmOnly(): void {
   v8.setFlagsFromString('--liftoff-only');
-}
-
-/** glibc's mallopt parameter for the size from which malloc maps memory of its own. */
-const M_MMAP_THRESHOLD = -3;
-const MMAP_THRESHOLD_BYTES = 32 * 1024;
-
-/**
- * Has glibc give every allocation of 32 kB or more its own mapping, returned to the system
- * when freed. By default the threshold follows the largest block freed (up to 32 MB), so
- * PGlite's start, which mallocs and frees about 100 MB while it compiles and runs initdb,
- * leaves those pages in malloc's heaps for good. Same as the documented tunable
- * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768, set from here because only the
- * embedded mode wants it. Needs glibc and Node's experimental node:ffi (which prints an
- * ExperimentalWarning); false, changing nothing, where either is missing.
- */
-export function returnLargeAllocations(): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: absent with --no-experimental-ffi
-    const ffi = require('node:ffi') as typeof Ffi;
-    const { lib, functions } = ffi.dlopen('libc.so.6', { mallopt: { arguments: ['int32', 'int32'], return: 'int32' } });
-    try {
-      return functions.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) === 1;
-    } finally {
-      lib.close();
-    }
-  } catch {
-    // musl (no libc.so.6), a Node without FFI, or the permission model without --allow-ffi.
-    return false;
-  }
 }
 
 /**

@@ -5,11 +5,12 @@
  * and the same pg instrumentation as a real server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS, returnLargeAllocations } from './embedded-memory';
+import { returnLargeAllocations } from '../tuning/malloc';
+import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS } from './embedded-memory';
 
 export interface EmbeddedPostgres {
   connectionString: string;
-  /** Whether glibc now returns PGlite's large allocations to the system (embedded-memory.ts). */
+  /** Whether glibc now returns PGlite's large allocations to the system (tuning/malloc.ts). */
   returnsLargeAllocations: boolean;
   /**
    * Call once the start's own connections (the migrations') are done: resolves when no

@@ -4,9 +4,11 @@
  * replace it:
  *
  * - request-log.ts: req.log is created on first read, not for every request.
+ * - malloc.ts: glibc returns freed blocks of 32 kB and more to the system (server.ts).
  *
  * Each is measured against the build without it in one interleaved run
  * (`npm run bench -- --baseline-env CLOUDMART_TUNING=false`), and one that shows no gain
  * there is deleted: docs/benchmark.md, "What the tuning buys".
  */
 export { lazyRequestLogger } from './request-log';
+export { returnLargeAllocations } from './malloc';

@@ -48,6 +48,8 @@ describe('the backend image', () => {
     const config = inspected.Config;
     assert.equal(config.User, 'node');
     assert.ok(config.Env.includes('NODE_ENV=production'));
+    // src/tuning/malloc.ts's setting, by glibc's tunable: no node:ffi warning on stderr.
+    assert.ok(config.Env.includes('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768'));
     assert.equal(config.StopSignal, 'SIGTERM');
     assert.ok(inspected.Healthcheck, 'docker format keeps the HEALTHCHECK');
     assert.equal(inspected.Healthcheck.Test[0], 'CMD');
