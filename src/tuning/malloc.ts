@@ -16,8 +16,9 @@ const MMAP_THRESHOLD_BYTES = 32 * 1024;
  * start (about 100 MB malloced and freed) leaves behind in the embedded mode. The same as
  * glibc's documented tunable GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 (which the
  * image sets), set from here so that `npm start` needs no environment and the switch stays
- * CLOUDMART_TUNING (and EMBEDDED_LOW_MEMORY). Needs glibc and Node's experimental node:ffi, which prints one
- * ExperimentalWarning; returns false, changing nothing, where either is missing.
+ * CLOUDMART_TUNING (and EMBEDDED_LOW_MEMORY). Needs glibc and Node's experimental node:ffi,
+ * which prints one ExperimentalWarning; returns false, changing nothing, where either is
+ * missing.
  */
 export function returnLargeAllocations(): boolean {
   if (process.platform !== 'linux') return false;
