@@ -36,7 +36,7 @@ import {
   type MetricsTiming,
   type RunResult,
 } from './lib/report';
-import { cpuMs, onInterrupt, poolMaxFor, sampleRss, startFlags, startService, type Service } from './lib/service';
+import { cpuMs, interrupted, onInterrupt, poolMaxFor, sampleRss, startFlags, startService, type Service } from './lib/service';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
 
 const PROFILE_DIR = path.join(ROOT, 'bench', 'results', 'profiles');
@@ -520,6 +520,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (interrupted()) return;
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

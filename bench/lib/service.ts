@@ -36,6 +36,7 @@ const running = new Set<ChildProcess>();
 /** What else a signal must undo (the bench's database and Redis keys), newest first. */
 const cleanups: (() => Promise<void>)[] = [];
 let signalsHandled = false;
+let stopping = false;
 
 /**
  * On SIGINT or SIGTERM, stop every service still running, run the cleanups registered
@@ -51,6 +52,7 @@ function stopServicesOnSignal(): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
+      stopping = true;
       for (const child of running) child.kill('SIGKILL');
       const undo = (async () => {
         for (const cleanup of cleanups) await cleanup().catch(() => undefined);
@@ -58,6 +60,14 @@ function stopServicesOnSignal(): void {
       void Promise.race([undo, sleep(5000)]).then(() => process.exit(code));
     });
   }
+}
+
+/**
+ * True once a SIGINT or SIGTERM is being handled: the run then fails as its services go, and
+ * must leave the exit (and its code) to the handler, which is still undoing.
+ */
+export function interrupted(): boolean {
+  return stopping;
 }
 
 /** Registers what a SIGINT or SIGTERM to the bench must undo before it exits. */
