@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import type { Summary } from '../../bench/lib/report';
+import { rssMb } from '../../bench/lib/service';
 import { sql, ADMIN_URL } from '../../testkit/postgres';
 import { ROOT } from '../../testkit/server-process';
 import { requireTool } from '../helpers/tools';
@@ -15,29 +17,31 @@ import { requireTool } from '../helpers/tools';
  * assertions); it checks that the runners work end to end and that what the receivers
  * decode is right: spans per request come from real OTLP/protobuf exports, counted.
  */
-function runTsx(args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+interface TsxRun {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Resolves when it exits (killed after limitMs), with everything it printed. */
+  exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function startTsx(args: string[], limitMs: number): TsxRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, exited };
 }
 
-/** A process that exists and is not a zombie (a killed child its parent never reaped). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+function runTsx(args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return startTsx(args, limitMs).exited;
 }
 
 describe('the benchmarks, one short round', () => {
@@ -102,33 +106,14 @@ describe('the benchmarks, one short round', () => {
   });
 
   test('When the bench alone gets SIGTERM mid-run, then it stops its services, drops its database and exits 143', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bench/run.ts',
-        '--modes',
-        'bare',
-        '--endpoints',
-        'products',
-        '--rounds',
-        '8',
-        '--duration',
-        '2s',
-        '--long-run',
-        '0',
-        '--embedded',
-        '0',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    const { child, exited } = startTsx(
+      ['bench/run.ts', '--modes', 'bare', '--endpoints', 'products', '--rounds', '8', '--duration', '2s', '--long-run', '0', '--embedded', '0'],
+      120_000,
     );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     let output = '';
     const measuring = new Promise<void>((resolve) => {
       for (const stream of [child.stdout, child.stderr])
-        stream.setEncoding('utf8').on('data', (d: string) => {
+        stream.on('data', (d: string) => {
           output += d;
           if (/round 1 /.test(output)) resolve();
         });
@@ -144,10 +129,10 @@ describe('the benchmarks, one short round', () => {
     assert.equal((await databases()).length, 1, 'the bench made its database');
 
     child.kill('SIGTERM');
-    const code = await exited;
-    clearTimeout(killer);
+    const { code } = await exited;
     assert.equal(code, 143, output.slice(-2000));
-    for (const p of services) assert.equal(running(p), false, `service ${p} is gone`);
+    // No VmRSS once a process is gone, or a zombie its parent never reaped.
+    for (const p of services) assert.equal(rssMb(p), undefined, `service ${p} is gone`);
     assert.deepEqual(await databases(), []);
   });
 });
