@@ -57,7 +57,7 @@ test('no two services publish the same host port, across all files', () => {
   const seen = new Map<string, string>();
   for (const { file, name, svc } of services) {
     for (const p of publishedPorts(svc)) {
-      const key = `${p.published}/${p.protocol}`;
+      const key = `${defaultHostPort(p.published)}/${p.protocol}`;
       assert.ok(!seen.has(key), `host port ${key} published by ${seen.get(key)} and ${file}:${name}`);
       seen.set(key, `${file}:${name}`);
     }
@@ -68,6 +68,26 @@ test('no two services publish the same host port, across all files', () => {
   assert.deepEqual(publishedPorts(bySvc('backend').svc), [], 'replicas cannot share a host port');
   assert.equal(seen.get('3001/tcp'), 'compose/monitoring.yaml:grafana');
   assert.equal(seen.get('8081/tcp'), 'compose/exporters.yaml:cadvisor');
+});
+
+/** The host port a published port takes when its variable is unset: `${LB_HOST_PORT:-3000}` -> 3000. */
+function defaultHostPort(published: string): string {
+  return /^\$\{[A-Z0-9_]+:-(\d+)\}$/.exec(published)?.[1] ?? published;
+}
+
+test('every published host port moves by its own <NAME>_HOST_PORT variable, documented in .env.example with the default', () => {
+  const example = fs.readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8');
+  const variables = new Set<string>();
+  for (const { file, name, svc } of services) {
+    for (const p of publishedPorts(svc)) {
+      const m = /^\$\{([A-Z0-9_]+_HOST_PORT):-(\d+)\}$/.exec(p.published);
+      assert.ok(m?.[1] && m[2], `${file}:${name} publishes "${p.published}", not \${<NAME>_HOST_PORT:-<port>}`);
+      assert.ok(!variables.has(m[1]), `${m[1]} moves two ports`);
+      variables.add(m[1]);
+      assert.match(example, new RegExp(`^# ${m[1]}=${m[2]}\\b`, 'm'), `.env.example documents ${m[1]}=${m[2]}`);
+    }
+  }
+  assert.ok(variables.size >= 15, `${variables.size} port variables`);
 });
 
 test('every published port binds to ${BIND_ADDRESS:-127.0.0.1}: loopback by default, one variable opens them all', () => {
