@@ -16,6 +16,7 @@ declare -A spec=(
   [jaeger]="$JAEGER_VERSION|github.com/jaegertracing/jaeger/cmd/jaeger"
   [compose]="$COMPOSE_VERSION|github.com/docker/compose/v5/cmd"
   [helm]="$HELM_VERSION|helm.sh/helm/v4/cmd/helm"
+  [node-exporter]="$NODE_EXPORTER_VERSION|github.com/prometheus/node_exporter"
 )
 # tool -> linker flags that stamp the version into the binary (go build leaves it empty):
 # `promtool --version`, `jaeger version` and the build_info metrics then name the release.
@@ -23,6 +24,7 @@ common_version=github.com/prometheus/common/version
 declare -A stamp=(
   [prometheus]="-X $common_version.Version=$PROMETHEUS_VERSION -X $common_version.Branch=HEAD"
   [alertmanager]="-X $common_version.Version=$ALERTMANAGER_VERSION -X $common_version.Branch=HEAD"
+  [node-exporter]="-X $common_version.Version=$NODE_EXPORTER_VERSION -X $common_version.Branch=HEAD"
   [jaeger]="-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$JAEGER_VERSION"
 )
 mkdir -p "$cache"
@@ -48,7 +50,7 @@ alertmanager_without_ui() {
 exec 9>"$cache/.lock"
 flock 9
 tools=("$@")
-((${#tools[@]})) || tools=(prometheus alertmanager jaeger compose helm)
+((${#tools[@]})) || tools=(prometheus alertmanager jaeger compose helm node-exporter)
 
 for tool in "${tools[@]}"; do
   IFS='|' read -r version pkgs <<<"${spec[$tool]:?unknown tool $tool}"

@@ -12,7 +12,7 @@ set -euo pipefail
 image_need_tools podman runc debootstrap
 
 here=$(cd "$(dirname "$0")" && pwd)
-recipe=$(cat "$here/base.sh" "$here/docker-entrypoint.sh" | sha256sum | cut -c1-16)
+recipe=$(cat "$here/base.sh" "$here/env.sh" "$here/docker-entrypoint.sh" | sha256sum | cut -c1-16)
 key=node-$NODE_VERSION-npm-$NODE_NPM_VERSION-$DEBIAN_RELEASE-slim
 dir=$image_cache/$key
 mkdir -p "$dir"
@@ -48,59 +48,11 @@ fi
 start=$SECONDS
 rm -f "$dir/.complete"
 
-# The Debian mirror this machine's apt already uses: the stanza carrying the release, else any
-# main-archive stanza (a mirror serves every release); deb822 sources first, then one-line.
-mirror=$(
-  cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v rel="$DEBIAN_RELEASE" '
-    function flush() {
-      if (types ~ /(^| )deb( |$)/ && uri != "") {
-        if ((" " suites " ") ~ (" " rel " ") && found == "") found = uri
-        if (suites !~ /-security/ && any == "") any = uri
-      }
-      types = suites = uri = ""
-    }
-    /^[ \t]*$/ { flush(); next }
-    /^Types:/  { sub(/^Types:[ \t]*/, ""); types = $0 }
-    /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
-    /^URIs:/   { sub(/^URIs:[ \t]*/, ""); split($0, u, /[ \t]+/); uri = u[1] }
-    END { flush(); print (found != "" ? found : any) }'
-)
-if [ -z "$mirror" ]; then
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk -v rel="$DEBIAN_RELEASE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == rel) { print $i; exit } }')
-fi
-[ -n "$mirror" ] || { echo "no apt source for $DEBIAN_RELEASE in /etc/apt: cannot pick a Debian mirror" >&2; exit 1; }
-
 work=$(mktemp -d "$image_cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-echo "debootstrap --variant=minbase $DEBIAN_RELEASE from the machine's Debian mirror" >&2
 # libatomic1: the official node:*-slim images keep it, and Node.js 22+ binaries link it.
-debootstrap --variant=minbase --arch=amd64 --include=libatomic1 "$DEBIAN_RELEASE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-  { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
-
-# Trimmed like debian:<release>-slim: no docs, man pages or translations (copyright files stay),
-# and dpkg told to leave them out of anything installed later.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-include /usr/share/locale/locale.alias
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/lintian/*
-CFG
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
-rm -rf "$rootfs"/usr/share/{man,info,groff,linda,lintian}/*
-find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
-  "$rootfs"/var/log/*.log "$rootfs"/var/log/apt/* "$rootfs"/tmp/*
-: >"$rootfs/etc/machine-id"
-# The container engine supplies these at run time.
-rm -f "$rootfs/etc/resolv.conf" "$rootfs/etc/hostname"
+debian_minbase "$DEBIAN_RELEASE" "$rootfs" libatomic1
 
 chroot "$rootfs" groupadd --gid 1000 node
 chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
