@@ -106,7 +106,7 @@ export async function startDnsmasq(bin: string, address: string, name: string, a
 export function testNginxConfig(opts: { listen: string; resolver: string; backend: string; accessLog: string }): string {
   let text = readFileSync(path.join(dockerDir, 'nginx', 'nginx.conf'), 'utf8');
   text = replaceOnce(text, 'access_log /var/log/nginx/access.log ', `access_log ${opts.accessLog} `, 'nginx access log');
-  text = replaceOnce(text, /resolver 127\.0\.0\.11 /, `resolver ${opts.resolver} `, 'nginx resolver');
+  text = replaceOnce(text, /resolver \$\{NGINX_LOCAL_RESOLVERS\} /, `resolver ${opts.resolver} `, 'nginx resolver');
   text = replaceOnce(text, 'default backend:3000;', `default ${opts.backend};`, 'nginx backend');
   text = replaceOnce(text, /listen 3000;/, `listen ${opts.listen};`, 'nginx listen');
   return text;
