@@ -21,7 +21,7 @@ export interface ServiceOverrides {
   logger?: Logger;
   /** The DORA module's clock and gauge caching (tests pin them). */
   dora?: DoraModuleOptions;
-  /** How long the start waits for Redis before serving without the cache. */
+  /** How long the start waits for Redis before serving without the cache (and the faults other replicas set). */
   cacheReadyMs?: number;
 }
 
@@ -50,8 +50,12 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const chaos = chaosModule(config, metrics, logger);
   chaos.hookDatabase(db);
   const cache = chaos.wrapCache(openCache(config, logger));
-  // Give Redis a moment so the first requests are cached; never wait on it for long.
-  if (!(await cache.ready(overrides.cacheReadyMs ?? 2000))) logger.warn('redis not reachable yet; starting without the cache');
+  // Give Redis a moment so the first requests are cached and see the faults other
+  // replicas set; never wait on it for long.
+  const readyMs = overrides.cacheReadyMs ?? 2000;
+  const [cacheReady, chaosReady] = await Promise.all([cache.ready(readyMs), chaos.ready(readyMs)]);
+  if (!cacheReady) logger.warn('redis not reachable yet; starting without the cache');
+  if (!chaosReady) logger.warn('chaos: the faults other replicas set are not read yet; they apply once redis answers');
 
   const dora = doraModule({ config, db, logger, metrics }, overrides.dora);
   // After the migrations (openDatabase ran them); never fails the start.
@@ -82,7 +86,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       shuttingDown = true;
     },
     async close() {
-      await Promise.allSettled([db.close(), cache.close()]);
+      await Promise.allSettled([db.close(), cache.close(), chaos.close()]);
       await embedded?.stop();
     },
   };

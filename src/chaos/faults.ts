@@ -11,6 +11,13 @@ export const MAX_DELAY_MS = 10_000;
 export const MAX_TTL_SECONDS = 3600;
 
 /**
+ * With Redis, the longest a change made through one replica takes to reach the others
+ * while Redis is up: pub/sub brings it within milliseconds, and every replica also
+ * re-reads the shared faults this often, in case a message was lost.
+ */
+export const REPLICA_SYNC_MS = 2000;
+
+/**
  * Paths request faults never touch, even when listed: the chaos endpoint itself (a
  * fault there could lock the operator out of clearing it) and the webhooks Alertmanager
  * delivers to (the alert a fault trips must still arrive and be recorded).

@@ -7,6 +7,25 @@ export interface ChaosSnapshot {
   expiresAt: string | null;
 }
 
+export type ChangeReason = 'set' | 'cleared' | 'expired';
+
+/**
+ * One change of the faults with its own times, so a replica that adopts it from another
+ * shows the same changedAt and expires it at the same moment as the replica that made it.
+ */
+export interface ChaosChange {
+  faults: ChaosFaults;
+  reason: ChangeReason;
+  changedAt: Date;
+  expiresAt?: Date;
+}
+
+/** The change a PUT (set) or DELETE (cleared) makes now. */
+export function newChange(faults: ChaosFaults, reason: 'set' | 'cleared', now = new Date()): ChaosChange {
+  const expiresAt = faults.ttlSeconds === undefined ? undefined : new Date(now.getTime() + faults.ttlSeconds * 1000);
+  return { faults, reason, changedAt: now, ...(expiresAt ? { expiresAt } : {}) };
+}
+
 /** Does a request (its path and route template) fall under the configured `routes`? */
 export type RouteScope = (path: string, template: string) => boolean;
 
@@ -21,16 +40,14 @@ export function compileScope(routes: readonly string[]): RouteScope {
 }
 
 /**
- * The active faults. Request middleware, the database hook and the cache decorator
- * read the flags below on every call, so they are precomputed on change rather than
- * derived per request.
+ * The active faults of this process. Request middleware, the database hook and the
+ * cache decorator read the flags below on every call, so they are precomputed on change
+ * rather than derived per request.
  */
 export class ChaosState {
-  private current: ChaosFaults = NO_FAULTS;
-  private changedAt: Date | undefined;
-  private expiresAt: Date | undefined;
+  private current: ChaosChange | undefined;
   private expiry: NodeJS.Timeout | undefined;
-  private readonly listeners: ((snapshot: ChaosSnapshot, reason: 'set' | 'cleared' | 'expired') => void)[] = [];
+  private readonly listeners: ((snapshot: ChaosSnapshot, reason: ChangeReason) => void)[] = [];
 
   /** Error or latency injection is on: the one check an unaffected request pays. */
   requestFaults = false;
@@ -39,51 +56,56 @@ export class ChaosState {
   scope: RouteScope = compileScope([]);
 
   get faults(): ChaosFaults {
-    return this.current;
+    return this.current?.faults ?? NO_FAULTS;
   }
 
   get cacheDown(): boolean {
-    return this.current.cacheDown;
+    return this.faults.cacheDown;
+  }
+
+  /** The last change applied; undefined before the first. */
+  get change(): ChaosChange | undefined {
+    return this.current;
   }
 
   snapshot(): ChaosSnapshot {
-    const active = activeFaults(this.current);
+    const active = activeFaults(this.faults);
     return {
-      faults: this.current,
+      faults: this.faults,
       active: (Object.keys(active) as FaultName[]).filter((k) => active[k]),
-      changedAt: this.changedAt?.toISOString() ?? null,
-      expiresAt: this.expiresAt?.toISOString() ?? null,
+      changedAt: this.current?.changedAt.toISOString() ?? null,
+      expiresAt: this.current?.expiresAt?.toISOString() ?? null,
     };
   }
 
-  onChange(listener: (snapshot: ChaosSnapshot, reason: 'set' | 'cleared' | 'expired') => void): void {
+  onChange(listener: (snapshot: ChaosSnapshot, reason: ChangeReason) => void): void {
     this.listeners.push(listener);
   }
 
   set(faults: ChaosFaults): ChaosSnapshot {
-    return this.apply(faults, 'set');
+    return this.apply(newChange(faults, 'set'));
   }
 
   clear(): ChaosSnapshot {
-    return this.apply(NO_FAULTS, 'cleared');
+    return this.apply(newChange(NO_FAULTS, 'cleared'));
   }
 
-  private apply(faults: ChaosFaults, reason: 'set' | 'cleared' | 'expired'): ChaosSnapshot {
+  /** Makes `change` the active faults: one made here, or one another replica made. */
+  apply(change: ChaosChange): ChaosSnapshot {
     clearTimeout(this.expiry);
     this.expiry = undefined;
-    this.expiresAt = undefined;
-    this.current = faults;
-    this.changedAt = new Date();
+    const { faults, expiresAt } = change;
+    this.current = change;
     this.requestFaults = faults.errorRate > 0 || faults.latencyMs > 0;
     this.dbFaults = faults.dbErrorRate > 0 || faults.dbSlowMs > 0;
     this.scope = compileScope(faults.routes);
-    if (faults.ttlSeconds !== undefined) {
-      this.expiresAt = new Date(this.changedAt.getTime() + faults.ttlSeconds * 1000);
+    if (expiresAt !== undefined) {
+      const expire = () => this.apply({ faults: NO_FAULTS, reason: 'expired', changedAt: new Date() });
       // unref: a pending expiry must not keep a shutting-down process alive.
-      this.expiry = setTimeout(() => this.apply(NO_FAULTS, 'expired'), faults.ttlSeconds * 1000).unref();
+      this.expiry = setTimeout(expire, Math.max(0, expiresAt.getTime() - Date.now())).unref();
     }
     const snapshot = this.snapshot();
-    for (const listener of this.listeners) listener(snapshot, reason);
+    for (const listener of this.listeners) listener(snapshot, change.reason);
     return snapshot;
   }
 }
