@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosFaultsInput } from '../src/chaos/faults';
 import type { ChaosSnapshot } from '../src/chaos/state';
 
@@ -32,6 +33,20 @@ export class ChaosClient {
 
   clear(): Promise<ChaosSnapshot> {
     return this.call('DELETE');
+  }
+
+  /**
+   * True once a GET shows no fault on. Through a load balancer the GET may reach another
+   * replica than the DELETE did, one that has not heard of it yet, so it asks again for
+   * up to withinMs (the time replicas take to share a change).
+   */
+  async confirmCleared(withinMs: number): Promise<boolean> {
+    const end = Date.now() + withinMs;
+    for (;;) {
+      if ((await this.get()).active.length === 0) return true;
+      if (Date.now() >= end) return false;
+      await sleep(100);
+    }
   }
 
   /** The command that clears the faults by hand, for when this process cannot. */

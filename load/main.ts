@@ -1,3 +1,4 @@
+import { REPLICA_SYNC_MS } from '../src/chaos/faults';
 import { parseLoadArgs, USAGE, UsageError, type LoadOptions } from './args';
 import { ChaosClient, ChaosClientError } from './chaos-client';
 import { runLoad } from './run';
@@ -80,7 +81,8 @@ async function runScenario(scenario: Scenario, opts: LoadOptions, baseUrl: strin
   } finally {
     try {
       await chaos.clear();
-      fault.cleared = (await chaos.get()).active.length === 0;
+      // A margin over the replicas' sync bound, for a loaded machine.
+      fault.cleared = await chaos.confirmCleared(REPLICA_SYNC_MS + 1000);
       io.stderr.write(fault.cleared ? 'fault off\n' : `the fault is still on; clear it with:\n  ${chaos.curlClear()}\n`);
     } catch (err) {
       const why = err instanceof ChaosClientError ? err.message : String(err);
