@@ -92,11 +92,10 @@ export function publishedPorts(svc: Yaml): PublishedPort[] {
       continue;
     }
     const [spec = '', protocol = 'tcp'] = String(p).split('/');
-    const parts = spec.split(':');
-    if (parts.length === 1) continue; // "3000": ephemeral host port
-    const target = parts.pop() ?? '';
-    const published = parts.pop() ?? '';
-    out.push({ hostIp: parts.join(':'), published, target, protocol });
+    // [HOST_IP:]PUBLISHED:TARGET, where the address and the port may each be a ${VAR:-default}.
+    const m = /^(?:(\$\{[^}]*\}|[^:]*):)?(\$\{[^}]*\}|[\d-]+):([\d-]+)$/.exec(spec);
+    if (!m) continue; // "3000": ephemeral host port
+    out.push({ hostIp: m[1] ?? '', published: m[2] ?? '', target: m[3] ?? '', protocol });
   }
   return out;
 }
