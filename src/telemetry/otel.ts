@@ -2,10 +2,18 @@ import { context, type Span } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import { hostDetector, processDetector, resourceAttributesEnvDetector, resourceFromAttributes, serviceNameEnvDetector } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  hostDetector,
+  processDetector,
+  resourceAttributesEnvDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  serviceNameEnvDetector,
+} from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type BatchSpanProcessorOptions, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
 import { isUntrackedPath, type Config } from '../config';
@@ -156,17 +164,22 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
 
   const { name, version, environment } = config.service;
   const sdk = new NodeSDK({
-    // The service's identity from its config (OTEL_SERVICE_NAME included); other
-    // OTEL_RESOURCE_ATTRIBUTES are added by the env detector.
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: name,
-      [ATTR_SERVICE_VERSION]: version,
-      'deployment.environment.name': environment,
-      // The pre-1.27 key, which Jaeger and Elastic APM 8.x still display.
-      'deployment.environment': environment,
-    }),
+    // The service's identity from its config (OTEL_SERVICE_NAME included), merged onto the
+    // SDK's default resource: a resource given here replaces that default, which is what
+    // carries telemetry.sdk.name, telemetry.sdk.language and telemetry.sdk.version.
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: name,
+        [ATTR_SERVICE_VERSION]: version,
+        [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: environment,
+      }),
+    ),
+    // NodeSDK's default detectors in its order, without the OS one (its envDetector is the
+    // two env detectors here). serviceInstanceIdDetector gives each process its own
+    // service.instance.id, which tells replicas apart; the env detectors come last so that
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over what the others detect.
     // No cloud or container probes: this runs on laptops and in loopback-only CI.
-    resourceDetectors: [resourceAttributesEnvDetector, serviceNameEnvDetector, processDetector, hostDetector],
+    resourceDetectors: [serviceInstanceIdDetector, processDetector, hostDetector, resourceAttributesEnvDetector, serviceNameEnvDetector],
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
     spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),

@@ -72,7 +72,7 @@ describe('tracing backends and the standard OTEL_* variables', () => {
     await off.stop();
     assert.equal(receiver.spans.length, 0);
 
-    const renamed = await startTraced(receiver.url, { OTEL_SERVICE_NAME: 'cloudmart-lab-a', OTEL_RESOURCE_ATTRIBUTES: 'team=students' });
+    const renamed = await startTraced(receiver.url, { OTEL_SERVICE_NAME: 'cloudmart-lab-a', OTEL_RESOURCE_ATTRIBUTES: 'team=students,host.name=lab-host-a' });
     await fetch(`${renamed.url}/api/products`);
     // Shutdown flushes what the batch processor still holds.
     assert.equal(await renamed.stop(), 0);
@@ -80,6 +80,8 @@ describe('tracing backends and the standard OTEL_* variables', () => {
     assert.ok(server, 'spans flushed at shutdown');
     assert.equal(server.resource['service.name'], 'cloudmart-lab-a');
     assert.equal(server.resource.team, 'students');
+    // OTEL_RESOURCE_ATTRIBUTES wins over what the host detector finds.
+    assert.equal(server.resource['host.name'], 'lab-host-a');
     await receiver.stop();
   });
 

@@ -95,6 +95,23 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(root.encoding, protocol === 'http/json' ? 'json' : 'protobuf');
     });
 
+    test('When spans are exported, then their resource names the SDK and this process, and the environment by its current key only', async () => {
+      const traceId = randomHex(16);
+      await fetch(`${server.url}/api/products/2`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      const spans = await traceOf(jaeger, traceId);
+      for (const { name, resource } of spans) {
+        assert.equal(resource['telemetry.sdk.name'], 'opentelemetry', name);
+        assert.equal(resource['telemetry.sdk.language'], 'nodejs', name);
+        assert.match(String(resource['telemetry.sdk.version']), /^\d+\.\d+\.\d+/, name);
+        assert.match(String(resource['service.instance.id']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, name);
+        assert.equal(resource['deployment.environment.name'], 'test', name);
+        assert.ok(!('deployment.environment' in resource), `${name}: no deprecated deployment.environment`);
+      }
+      // One process, one instance id, whichever exporter carried the spans.
+      const apmSpans = await eventually('the same trace at the APM intake', () => (apm.trace(traceId).length ? apm.trace(traceId) : undefined));
+      assert.equal(new Set([...spans, ...apmSpans].map((s) => s.resource['service.instance.id'])).size, 1);
+    });
+
     test('When GET /api/products is served from the cache, then the trace is the server span and one Redis MGET', async () => {
       await fetch(`${server.url}/api/products?category=toys`);
       const traceId = randomHex(16);
