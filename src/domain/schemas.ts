@@ -23,7 +23,11 @@ export const productListQuery = z
   .object({
     limit: queryInt(1, 100).optional(),
     offset: queryInt(0, 100_000).optional(),
-    cursor: queryString.regex(/^\d{1,10}$/, 'must be the nextCursor of a previous page').optional(),
+    // A cursor is a product id, so it fits the int4 the query casts it to.
+    cursor: queryString
+      .regex(/^\d{1,10}$/, 'must be the nextCursor of a previous page')
+      .refine((s) => Number(s) <= MAX_INT4, 'must be the nextCursor of a previous page')
+      .optional(),
     category: queryString.trim().toLowerCase().min(1).max(50).optional(),
     q: queryString.trim().min(1).max(100).optional(),
   })

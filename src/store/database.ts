@@ -1,6 +1,6 @@
 import pg, { type PoolClient, type QueryResultRow } from 'pg';
 import { AppError } from '../domain/errors';
-import { isDatabaseUnavailable } from './db-errors';
+import { isDatabaseUnavailable, isInvalidData } from './db-errors';
 
 export interface Queryable {
   query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
@@ -16,16 +16,21 @@ export interface DatabaseOptions {
   onError?: (err: Error) => void;
 }
 
-function unavailable(err: unknown): never {
+/** A driver error as the client should see it: 503 to retry, 400 for its own bad value, else as is (a 500). */
+function classified(err: unknown): never {
   if (isDatabaseUnavailable(err)) {
     throw AppError.unavailable('DATABASE_UNAVAILABLE', 'The database is unavailable; try again shortly', err);
+  }
+  if (isInvalidData(err)) {
+    throw new AppError(400, 'INVALID_INPUT', 'a value in the request is not valid', undefined, { cause: err });
   }
   throw err;
 }
 
 /**
  * The pg Pool behind one small interface. Every failure to reach Postgres becomes
- * a 503 AppError here, so no caller hangs or leaks a driver error to a client.
+ * a 503 AppError here, and every value Postgres refuses a 400, so no caller hangs or
+ * leaks a driver error to a client.
  */
 export class Database implements Queryable {
   readonly pool: pg.Pool;
@@ -57,7 +62,7 @@ export class Database implements Queryable {
       const result = await this.pool.query<R>(text, values);
       return result.rows;
     } catch (err) {
-      return unavailable(err);
+      return classified(err);
     }
   }
 
@@ -68,7 +73,7 @@ export class Database implements Queryable {
     try {
       client = await this.pool.connect();
     } catch (err) {
-      return unavailable(err);
+      return classified(err);
     }
     const tx: Queryable = {
       query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => (await client.query<R>(text, values)).rows,
@@ -82,7 +87,7 @@ export class Database implements Queryable {
     } catch (err) {
       broken = isDatabaseUnavailable(err);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-      return unavailable(err);
+      return classified(err);
     } finally {
       // A client whose connection failed mid-transaction must not go back to the pool.
       client.release(broken);

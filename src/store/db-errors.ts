@@ -1,6 +1,7 @@
 /**
- * Tells "the database is unreachable or too slow" (answer 503, try again later)
- * from everything else (a bug, answer 500).
+ * Tells "the database is unreachable or too slow" (answer 503, try again later) and
+ * "the database refused a value the client sent" (answer 400) from everything else
+ * (a bug, answer 500).
  */
 const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
@@ -24,4 +25,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
   return unavailableMessages.some((m) => err.message.includes(m));
+}
+
+/**
+ * SQLSTATE class 22, data exceptions (a number out of range, text with a NUL, a malformed
+ * date): a value was wrong for its column or cast, and values come from the client.
+ */
+export function isInvalidData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }

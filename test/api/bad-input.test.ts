@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { sql } from '../../testkit/postgres';
+import { AppError } from '../../src/domain/errors';
 
 function assertErrorBody(body: unknown, code: string): void {
   const b = body as { error?: { code?: unknown; message?: unknown } };
@@ -88,5 +90,134 @@ describe('bad input to POST /api/orders', () => {
     const text = await request(t.app).get('/metrics').expect(200);
     assert.match(text.text, /cloudmart_orders_failed_total\{reason="validation_failed"\} \d+/);
     assert.match(text.text, /cloudmart_orders_failed_total\{reason="unknown_product"\} \d+/);
+  });
+});
+
+/** Rows every write path of the API adds to; bad input must leave all of them as they were. */
+async function writtenRows(t: TestApp): Promise<Record<string, number>> {
+  const rows = await sql<Record<string, number>>(
+    t.database?.url ?? '',
+    `SELECT (SELECT count(*)::int FROM orders) AS orders,
+            (SELECT count(*)::int FROM dora_deployments) AS deployments,
+            (SELECT count(*)::int FROM dora_incidents) AS incidents,
+            (SELECT count(*)::int FROM dora_commits) AS commits`,
+  );
+  return rows[0] ?? {};
+}
+
+describe('client input that reached a 500', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const order = Buffer.from(JSON.stringify({ items: [{ productId: 1, quantity: 1 }], customerEmail: 'a@b.co' }));
+  const compress: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+
+  // Written as is: supertest would serialize a Buffer sent as JSON into an object.
+  const postEncoded = (encoding: string, body: Buffer) => {
+    const req = request(t.app).post('/api/orders').set('Content-Type', 'application/json').set('Content-Encoding', encoding);
+    req.write(body);
+    return req;
+  };
+
+  for (const [encoding, fn] of Object.entries(compress)) {
+    test(`When a ${encoding} body is corrupt or cut short, then 400 JSON and nothing is written`, async () => {
+      const before = await writtenRows(t);
+      for (const body of [Buffer.from('this is not compressed at all'), fn(order).subarray(0, 20)]) {
+        const res = await postEncoded(encoding, body).expect('Content-Type', /json/).expect(400);
+        assertErrorBody(res.body, 'BAD_REQUEST');
+      }
+      assert.deepEqual(await writtenRows(t), before);
+      // The same body whole is accepted, so the 400s above are about the corruption.
+      await postEncoded(encoding, fn(order)).expect(201);
+    });
+  }
+
+  for (const path of ['/api/products/%zz', '/api/products/%E0%A4%A', '/api/orders/%zz', '/api/orders/%E0%A4%A/cancel']) {
+    test(`When a path parameter is malformed percent-encoding (${path}), then 400 INVALID_PATH`, async () => {
+      const before = await writtenRows(t);
+      const res = await (path.endsWith('/cancel') ? request(t.app).post(path) : request(t.app).get(path)).expect(400);
+      assertErrorBody(res.body, 'INVALID_PATH');
+      assert.deepEqual(await writtenRows(t), before);
+    });
+  }
+
+  for (const query of ['q=a%00b', 'category=%00', 'q=coffee&category=bo%00oks']) {
+    test(`When a product query has a NUL byte (${query}), then 400 VALIDATION_FAILED`, async () => {
+      const res = await request(t.app).get(`/api/products?${query}`).expect(400);
+      assertErrorBody(res.body, 'VALIDATION_FAILED');
+      assert.match(JSON.stringify(res.body), /NUL/);
+    });
+  }
+
+  test('When a DORA webhook or deployment carries a NUL byte in any text, then 400 VALIDATION_FAILED and nothing is written', async () => {
+    const before = await writtenRows(t);
+    const sha = 'a'.repeat(40);
+    const repository = { name: 'cloudmart', full_name: 'course/cloudmart' };
+    const alert = (labels: Record<string, string>, annotations: Record<string, string> = {}) => ({
+      version: '4',
+      status: 'firing',
+      receiver: 'dora',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'HTTPErrorRate', severity: 'critical', ...labels },
+          annotations,
+          startsAt: '2026-02-10T08:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          fingerprint: 'aaaa000000000001',
+        },
+      ],
+    });
+    const posts: [string, Record<string, string>, unknown][] = [
+      ['/api/dora/deployments', {}, { service: 'cloud\u0000mart', version: '1.0.0', commitSha: sha, commitTime: '2026-02-01T08:00:00Z' }],
+      ['/api/dora/deployments', {}, { service: 'cloudmart', version: '1.0.0\u0000', commitSha: sha, commitTime: '2026-02-01T08:00:00Z' }],
+      ['/api/dora/alertmanager', {}, alert({ service: 'cloud\u0000mart' })],
+      ['/api/dora/alertmanager', {}, alert({ 'ser\u0000vice': 'cloudmart' })],
+      ['/api/dora/alertmanager', {}, alert({}, { summary: 'down\u0000' })],
+      ['/api/dora/github', { 'X-GitHub-Event': 'push' }, { ref: 'refs/heads/main', repository: { ...repository, name: 'cloud\u0000mart' }, commits: [] }],
+      [
+        '/api/dora/github?service=cloud%00mart',
+        { 'X-GitHub-Event': 'deployment_status' },
+        {
+          deployment_status: { state: 'success', created_at: '2026-02-01T12:00:00Z' },
+          deployment: { sha, environment: 'production' },
+          repository,
+        },
+      ],
+    ];
+    for (const [path, headers, body] of posts) {
+      const res = await request(t.app)
+        .post(path)
+        .set(headers)
+        .send(body as object);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+      assertErrorBody(res.body, 'VALIDATION_FAILED');
+    }
+    await request(t.app).get('/api/dora-metrics?days=3%00').expect(400);
+    assert.deepEqual(await writtenRows(t), before);
+  });
+
+  test('When a cursor is above the largest id Postgres can hold, then 400 VALIDATION_FAILED', async () => {
+    for (const cursor of ['2147483648', '9999999999']) {
+      const res = await request(t.app).get(`/api/products?cursor=${cursor}`).expect(400);
+      assertErrorBody(res.body, 'VALIDATION_FAILED');
+    }
+    const last = await request(t.app).get('/api/products?cursor=2147483647').expect(200);
+    assert.deepEqual(last.body.data, []);
+  });
+
+  test('When Postgres refuses a value the client sent (SQLSTATE class 22), then 400 INVALID_INPUT, in and out of a transaction', async () => {
+    const refused = (err: unknown) => err instanceof AppError && err.status === 400 && err.code === 'INVALID_INPUT';
+    await assert.rejects(t.db.query('SELECT $1::int AS n', ['9999999999']), refused);
+    await assert.rejects(t.db.query('SELECT $1::text AS s', ['a\u0000b']), refused);
+    await assert.rejects(
+      t.db.transaction((tx) => tx.query('SELECT $1::date AS d', ['not a date'])),
+      refused,
+    );
+    // Not client input: a query naming a missing table is still a bug, answered 500.
+    await assert.rejects(t.db.query('SELECT * FROM no_such_table'), (err: unknown) => !(err instanceof AppError));
   });
 });

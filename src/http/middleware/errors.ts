@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../../domain/errors';
 import { recordSpanError } from '../../telemetry/request-span';
@@ -15,11 +16,33 @@ const parserErrors: Record<string, { status: number; code: string; message: stri
   'request.aborted': { status: 400, code: 'REQUEST_ABORTED', message: 'request aborted' },
 };
 
+/** An http-errors style status (`status` or `statusCode`) when it is a client error, 400-499. */
+function clientStatus(err: unknown): number | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const status = e?.status ?? e?.statusCode;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** 'Bad Request' → 'BAD_REQUEST': a code as stable as the status it names. */
+function statusCode(status: number): string {
+  return (STATUS_CODES[status] ?? 'Client Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   const type = (err as { type?: unknown } | null)?.type;
   const known = typeof type === 'string' ? parserErrors[type] : undefined;
-  return known ? new AppError(known.status, known.code, known.message) : undefined;
+  if (known) return new AppError(known.status, known.code, known.message);
+  // The router fails to decode a path parameter such as %zz with a URIError.
+  if (err instanceof URIError && clientStatus(err) === 400)
+    return new AppError(400, 'INVALID_PATH', 'the path is not valid percent-encoded UTF-8', undefined, { cause: err });
+  // Any other library error that says it is the client's fault keeps its status; by the
+  // http-errors convention its message is meant for the client only when it says `expose`.
+  const status = clientStatus(err);
+  if (status === undefined) return undefined;
+  const e = err as { expose?: unknown; message?: unknown };
+  const message = e.expose === true && typeof e.message === 'string' && e.message ? e.message.slice(0, 200) : (STATUS_CODES[status] ?? 'client error');
+  return new AppError(status, statusCode(status), message, undefined, { cause: err });
 }
 
 /** The one place errors become responses: JSON, never a stack trace. */
