@@ -6,7 +6,8 @@
 /** The slice of the elastic-apm-node Agent API the app uses. */
 export interface ElasticAgentLike {
   isStarted(): boolean;
-  readonly currentTraceIds: Record<string, string | undefined>;
+  /** The W3C traceparent of the current span or transaction; null outside one. */
+  readonly currentTraceparent: string | null;
   readonly currentTransaction: { setLabel(name: string, value: string | number | boolean, stringify?: boolean): boolean } | null;
   captureError(err: Error): void;
   flush(): Promise<void>;

@@ -45,7 +45,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       // Level names, not numbers: Loki and Promtail then need no mapping.
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',
-      // trace_id/span_id on every line written inside a traced request.
+      // trace_id/span_id/trace_flags on every line written inside a traced request.
       mixin: () => currentTraceIds() ?? {},
       redact: {
         paths: [

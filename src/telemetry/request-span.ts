@@ -11,10 +11,19 @@ function requestSpan(): Span | undefined {
   return getRPCMetadata(context.active())?.span ?? trace.getActiveSpan();
 }
 
+/**
+ * The trace context of a log record, under the field names of OpenTelemetry's
+ * trace-context-in-non-OTLP-logs compatibility spec: lowercase hex, with trace_flags
+ * as two digits ("01" when the trace is sampled, "00" when it is not).
+ */
 export interface TraceIds {
   trace_id: string;
   span_id: string;
+  trace_flags: string;
 }
+
+/** W3C traceparent: version, trace id, parent (span) id, flags. */
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 
 /**
  * The ids of the span active in the current async context, whichever tracer runs.
@@ -23,13 +32,13 @@ export interface TraceIds {
 export function currentTraceIds(): TraceIds | undefined {
   const agent = elasticAgent();
   if (agent) {
-    const ids = agent.currentTraceIds;
-    const traceId = ids['trace.id'];
-    const spanId = ids['span.id'] ?? ids['transaction.id'];
-    return traceId && spanId ? { trace_id: traceId, span_id: spanId } : undefined;
+    // The agent's traceparent holds all three fields, of its current span or else its transaction.
+    const [, traceId, spanId, flags] = TRACEPARENT.exec(agent.currentTraceparent ?? '') ?? [];
+    return traceId && spanId && flags ? { trace_id: traceId, span_id: spanId, trace_flags: flags } : undefined;
   }
   const ctx = trace.getActiveSpan()?.spanContext();
-  return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : undefined;
+  if (!ctx || !isSpanContextValid(ctx)) return undefined;
+  return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: ctx.traceFlags.toString(16).padStart(2, '0') };
 }
 
 /** Adds business attributes to the current span (OpenTelemetry) or transaction labels (Elastic). */

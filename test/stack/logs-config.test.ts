@@ -23,7 +23,7 @@ import {
 export { promtailJsonFields };
 
 const REMOVED_IN_LOKI_3 = ['shared_store', 'enforce_metric_name', 'boltdb-shipper', 'boltdb_shipper'];
-const FIELDS = ['level', 'msg', 'trace_id', 'span_id', 'route', 'status_code', 'req_id'];
+const FIELDS = ['level', 'msg', 'trace_id', 'span_id', 'trace_flags', 'route', 'status_code', 'req_id'];
 const CONFIGS = ['docker/loki/loki.yaml', 'docker/promtail/promtail.yaml', 'docker/alloy/config.alloy'];
 
 test('Loki, Promtail and Alloy configs hold none of the keys Loki 3 removed', () => {
@@ -72,13 +72,13 @@ test('Promtail: Docker service discovery on the socket, filtered by the compose 
   assert.ok(promtail.svc.volumes.some((v: string) => v.startsWith('/var/run/docker.sock:/var/run/docker.sock')));
 });
 
-test('Promtail pipeline: json fields, level as the only label, trace/span ids as structured metadata', () => {
+test('Promtail pipeline: json fields, level as the only label, trace context as structured metadata', () => {
   const fields = promtailJsonFields();
   for (const f of FIELDS) assert.ok(fields.includes(f), `json stage extracts ${f}`);
   const labels = promtailLabelNames();
   assert.deepEqual(labels, ['level']);
   for (const forbidden of ['trace_id', 'span_id', 'req_id']) assert.ok(!labels.includes(forbidden), `${forbidden} must not be a label`);
-  assert.deepEqual(promtailStructuredMetadataNames(), ['span_id', 'trace_id']);
+  assert.deepEqual(promtailStructuredMetadataNames(), ['span_id', 'trace_flags', 'trace_id']);
 });
 
 test('Alloy: the same pipeline as Promtail', () => {
@@ -109,6 +109,7 @@ test('promtailJsonFields() lists the fields a pino line of the service carries',
     service: 'cloudmart-backend',
     trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
     span_id: '00f067aa0ba902b7',
+    trace_flags: '01',
     req_id: 'r-1',
     method: 'GET',
     route: '/api/products',

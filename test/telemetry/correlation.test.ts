@@ -49,11 +49,12 @@ describe('one request as a metric, a trace and a log line', () => {
     assert.equal(typeof line.duration_ms, 'number');
     assert.match(String(line.trace_id), /^[0-9a-f]{32}$/);
     assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+    assert.equal(line.trace_flags, '01', 'sampled, as two lowercase hex digits');
     assert.doesNotMatch(JSON.stringify(server.logs), /sup3r-s3cret/, 'credentials never logged');
     // Promtail's json stage reads these keys: each must exist in what the service really writes.
     for (const field of promtailJsonFields()) assert.ok(field in line, `promtail expects "${field}" in the request log line`);
     assert.ok(promtailLabelNames().includes('level'));
-    assert.deepEqual(promtailStructuredMetadataNames().sort(), ['span_id', 'trace_id']);
+    assert.deepEqual(promtailStructuredMetadataNames().sort(), ['span_id', 'trace_flags', 'trace_id']);
 
     const span = await eventually('the server span', () => receiver.spans.find((s) => s.traceId === line.trace_id && s.kind === 2));
     assert.equal(span.name, 'GET /api/products/:id');
@@ -64,6 +65,14 @@ describe('one request as a metric, a trace and a log line', () => {
       ...metrics.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/products\/:id"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}/gm),
     ].map((m) => m[1]);
     assert.ok(exemplars.includes(String(line.trace_id)), `exemplar trace ids: ${exemplars.join(', ')}`);
+  });
+
+  test('When the caller did not sample the trace, then the log line says so with trace_flags "00"', async () => {
+    const traceId = 'e5'.repeat(16);
+    await fetch(`${server.url}/api/products/12`, { headers: { 'X-Request-Id': 'corr-req-unsampled', traceparent: `00-${traceId}-${'f6'.repeat(8)}-00` } });
+    const line = await eventually('the request log line', () => server.logs.find((l) => l.req_id === 'corr-req-unsampled'));
+    assert.equal(line.trace_id, traceId, 'the trace is continued, not recorded');
+    assert.equal(line.trace_flags, '00');
   });
 
   test('When Postgres is gone, then the 503 is an error on the span with the exception recorded, and an error log line', async () => {

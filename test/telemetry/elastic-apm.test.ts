@@ -70,6 +70,7 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
   test('When a request is traced by Elastic, then the log line carries its trace id', async () => {
     await fetch(`${server.url}/api/products/5`, { headers: { 'X-Request-Id': 'elastic-req-1' } });
     const line = await eventually('the request log line', () => server.logs.find((l) => l.req_id === 'elastic-req-1'));
+    assert.equal(line.trace_flags, '01', 'sampled, as two lowercase hex digits');
     const tx = await eventually('the transaction of that trace', () => intake.of('transaction').find((t) => t.trace_id === line.trace_id), {
       timeoutMs: 15_000,
     });

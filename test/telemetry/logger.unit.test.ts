@@ -31,6 +31,17 @@ describe('log lines and the active trace', () => {
     );
   });
 
+  test('When a line is written inside a span, then trace_flags are its flags as two lowercase hex digits', () => {
+    const logs = new LogCapture();
+    const logger = createLogger({ destination: logs });
+    inSpan(() => logger.info('sampled'));
+    context.with(trace.setSpanContext(ROOT_CONTEXT, { ...TRACE, traceFlags: TraceFlags.NONE }), () => logger.info('not sampled'));
+    assert.deepEqual(
+      logs.lines.map(({ trace_flags }) => trace_flags),
+      ['01', '00'],
+    );
+  });
+
   test('When a line brings its own trace ids (the request line), then those are written, not the active span', () => {
     const logs = new LogCapture();
     const logger = createLogger({ destination: logs });

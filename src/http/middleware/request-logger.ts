@@ -34,7 +34,7 @@ export interface RequestLines {
 
 /**
  * One flat JSON line per request (req_id, method, route, path, status_code,
- * duration_ms, trace_id, span_id; level info, warn for 4xx, error for 5xx), easy to
+ * duration_ms, trace_id, span_id, trace_flags; level info, warn for 4xx, error for 5xx), easy to
  * parse in Promtail: Loki's json stage reads top-level keys. Written by the request
  * observer (observe-request.ts), which times the request once for metrics and log.
  */
@@ -57,6 +57,7 @@ export function requestLines(logger: Logger): RequestLines {
         duration_ms: Math.round(durationMs * 100) / 100,
         trace_id: ids?.trace_id,
         span_id: ids?.span_id,
+        trace_flags: ids?.trace_flags,
       };
       const msg = `${req.method} ${route} ${status}`;
       if (status >= 500) lines.error(line, msg);
