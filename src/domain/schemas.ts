@@ -4,11 +4,15 @@ import { z } from 'zod';
 
 const MAX_INT4 = 2_147_483_647;
 
-export const idParam = z.coerce
-  .number({ error: 'must be a positive integer' })
-  .int('must be a positive integer')
-  .positive('must be a positive integer')
-  .max(MAX_INT4, 'is too large');
+/**
+ * An id in a path is written one way: decimal digits without a leading zero. Number() also
+ * reads 1e0, 0x1, +1, 01, 1.0 and " 1" as 1, which would give one resource many URLs.
+ */
+export const idParam = z
+  .string({ error: 'must be a positive integer' })
+  .regex(/^[1-9]\d*$/, { error: 'must be a positive integer in decimal digits, without a sign or leading zeros', abort: true })
+  .refine((s) => s.length <= 10 && Number(s) <= MAX_INT4, 'is too large')
+  .transform(Number);
 
 // Query parameters arrive as strings; an array (?limit=1&limit=2) is a client error, not a crash.
 const queryString = z.string({ error: 'must be given once, as a string' });

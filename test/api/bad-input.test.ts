@@ -221,3 +221,47 @@ describe('client input that reached a 500', () => {
     await assert.rejects(t.db.query('SELECT * FROM no_such_table'), (err: unknown) => !(err instanceof AppError));
   });
 });
+
+describe('ids in the path', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  // Each of these once answered product 1; an id is written one way only.
+  const lenient = ['1e0', '0x1', '+1', '01', '1.0', '%201', '1%20', '0b1', '1n', '-0', '0'];
+  const routes: [string, (id: string) => request.Test][] = [
+    ['GET /api/products/:id', (id) => request(t.app).get(`/api/products/${id}`)],
+    ['GET /api/orders/:id', (id) => request(t.app).get(`/api/orders/${id}`)],
+    ['POST /api/orders/:id/cancel', (id) => request(t.app).post(`/api/orders/${id}/cancel`)],
+  ];
+
+  for (const [route, send] of routes) {
+    test(`When ${route} has an id that is not a canonical decimal, then 400 VALIDATION_FAILED`, async () => {
+      if (route.startsWith('POST')) {
+        await request(t.app)
+          .post('/api/orders')
+          .send({ items: [{ productId: 1, quantity: 1 }], customerEmail: 'a@b.co' })
+          .expect(201);
+      }
+      for (const id of [...lenient, '2147483648', '99999999999']) {
+        const res = await send(id);
+        assert.equal(res.status, 400, `${route} with ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+        assertErrorBody(res.body, 'VALIDATION_FAILED');
+      }
+      const orders = await sql<{ status: string }>(t.database?.url ?? '', 'SELECT status FROM orders');
+      assert.ok(
+        orders.every((o) => o.status === 'created'),
+        'no order was cancelled',
+      );
+    });
+  }
+
+  test('When an id is canonical, then it is served as before', async () => {
+    await request(t.app).get('/api/products/1').expect(200);
+    await request(t.app).get('/api/products/10').expect(200);
+    const res = await request(t.app).get('/api/products/2147483647').expect(404);
+    assertErrorBody(res.body, 'NOT_FOUND');
+  });
+});
