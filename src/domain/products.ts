@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Cache } from '../cache/cache';
 import { keySlot, readThrough, type CachedRead, type CacheSlot } from '../cache/read-through';
 import type { ProductsRepository } from '../store/products-repo';
@@ -7,6 +8,16 @@ import type { DomainEvents, Product, ProductPage } from './types';
 
 const GENERATION_KEY = 'products:generation';
 const DEFAULT_LIMIT = 20;
+
+/**
+ * A list page's cache key: a digest of its normalised parameters, never the parameters
+ * themselves. The Redis instrumentation records each command's key in db.query.text, so a
+ * key holding the search text would copy what users type into every trace backend.
+ * 128 bits of SHA-256 keep collisions out of reach for any catalog's worth of pages.
+ */
+function listKey(params: readonly (string | number)[]): string {
+  return `products:list:${hash('sha256', JSON.stringify(params)).slice(0, 32)}`;
+}
 
 /**
  * The catalog, read through the cache. Every cached list page is stamped with the
@@ -28,7 +39,7 @@ export class ProductService {
     const offset = query.offset ?? 0;
     const afterId = query.cursor !== undefined ? Number(query.cursor) : undefined;
     const q = query.q?.toLowerCase();
-    const key = `products:list:${JSON.stringify([query.category ?? '', q ?? '', limit, offset, afterId ?? ''])}`;
+    const key = listKey([query.category ?? '', q ?? '', limit, offset, afterId ?? '']);
     return readThrough(() => this.listSlot(key), {
       keepText: this.keepText,
       onResult: (r) => this.events.cacheResult(r),

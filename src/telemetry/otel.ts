@@ -101,6 +101,13 @@ function routeOnClose(_span: Span, response: IncomingMessage | ServerResponse): 
   });
 }
 
+/**
+ * Query parameters whose values server spans record as REDACTED in url.query: the http
+ * instrumentation's own list (credentials in signed URLs), which an explicit list
+ * replaces rather than extends, plus `q`, the product search, which is what users type.
+ */
+const REDACTED_QUERY_PARAMS = ['sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'q'];
+
 type BatchSettings = Required<Pick<BatchSpanProcessorOptions, 'maxQueueSize' | 'maxExportBatchSize' | 'scheduledDelayMillis' | 'exportTimeoutMillis'>>;
 
 /**
@@ -198,6 +205,7 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
         '@opentelemetry/instrumentation-http': {
           responseHook: routeOnClose,
           ignoreIncomingRequestHook: (req: IncomingMessage) => isUntrackedPath((req.url ?? '').split('?', 1)[0] ?? '', config.untrackedPaths),
+          redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
           // The only outgoing HTTP calls are the exporters' own posts to the collectors:
           // not traffic worth tracing, and not patching http.request at all is cheapest.
           disableOutgoingRequestInstrumentation: true,

@@ -28,6 +28,27 @@ describe('GET /api/products', () => {
     assert.deepEqual(second.body, first.body);
   });
 
+  test('When a search is cached, then its Redis key is a digest of the normalised query, not the search text, and the same search hits', async () => {
+    const sets = mock.method(t.cache, 'set');
+    const reads = mock.method(t.cache, 'getMany');
+    try {
+      const first = await request(t.app).get('/api/products?q=Espresso%20Blend&limit=4').expect(200);
+      assert.equal(first.headers['x-cache'], 'MISS');
+      const second = await request(t.app).get('/api/products?limit=4&q=espresso%20blend').expect(200);
+      assert.equal(second.headers['x-cache'], 'HIT', 'the search is lowercased before it is hashed');
+      assert.deepEqual(second.body, first.body);
+      const keys = [...sets.mock.calls.map((c) => c.arguments[0]), ...reads.mock.calls.flatMap((c) => c.arguments[0])];
+      const pages = keys.filter((k) => k.startsWith('products:list:'));
+      assert.equal(pages.length, 3, 'read, stored, read again');
+      assert.equal(new Set(pages).size, 1, 'one key for both spellings');
+      assert.match(pages[0] ?? '', /^products:list:[0-9a-f]{32}$/);
+      assert.ok(!keys.some((k) => /espresso|blend/i.test(k)), keys.join(', '));
+    } finally {
+      sets.mock.restore();
+      reads.mock.restore();
+    }
+  });
+
   test('When paging with a cursor, then pages follow without overlap and end with a null cursor', async () => {
     const seen: number[] = [];
     let cursor: string | null = null;

@@ -127,6 +127,33 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(spans.filter((s) => s.scope.includes('instrumentation-express')).length, 0, 'no Express span');
     });
 
+    test('When a product search is traced, then no span holds the search text: a digest in the Redis key, REDACTED in url.query; the second search hits', async () => {
+      const term = `Secret${randomHex(4)}`;
+      const spans: ReceivedSpan[] = [];
+      for (const expected of ['MISS', 'HIT']) {
+        const traceId = randomHex(16);
+        const res = await fetch(`${server.url}/api/products?q=${term}`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+        assert.equal(res.headers.get('x-cache'), expected);
+        spans.push(...(await traceOf(jaeger, traceId)));
+      }
+      const statements = spans.filter((s) => s.attributes['db.system.name'] === 'redis').map((s) => String(s.attributes['db.query.text']));
+      assert.ok(statements.length >= 3, statements.join(' | '));
+      assert.ok(
+        statements.every((t) => !t.toLowerCase().includes(term.toLowerCase())),
+        statements.join(' | '),
+      );
+      assert.ok(
+        statements.some((t) => /products:list:[0-9a-f]{32}\b/.test(t)),
+        statements.join(' | '),
+      );
+      const servers = spans.filter((s) => s.kind === SERVER);
+      assert.deepEqual(
+        servers.map((s) => s.attributes['url.query']),
+        ['q=REDACTED', 'q=REDACTED'],
+      );
+      assert.ok(!JSON.stringify(spans).toLowerCase().includes(term.toLowerCase()), 'the search text is in no span');
+    });
+
     test('When a request matches no route, then its server span is named by the method alone, never the raw URL', async () => {
       const traceId = randomHex(16);
       const res = await fetch(`${server.url}/api/no-such-thing/12345`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
