@@ -4,7 +4,7 @@ import type { Config } from './config';
 import { OrderService } from './domain/orders';
 import { ProductService } from './domain/products';
 import type { DomainEvents } from './domain/types';
-import { errorHandler, notFound } from './http/middleware/errors';
+import { errorHandler, notFound, refuseOptions } from './http/middleware/errors';
 import { observeRequests } from './http/middleware/observe-request';
 import { healthRoutes } from './http/routes/health';
 import { metricsRoutes } from './http/routes/metrics';
@@ -70,6 +70,7 @@ export function createApp(deps: AppDeps): App {
 
   // Request id, RED metrics and the request log line: one middleware, one listener.
   app.use(observeRequests(metrics, logger, { metricsEnabled: config.metricsEnabled, untrackedPaths: config.untrackedPaths, tuning: config.tuning }));
+  app.use(refuseOptions);
 
   app.use(
     healthRoutes({

@@ -265,3 +265,22 @@ describe('ids in the path', () => {
     assertErrorBody(res.body, 'NOT_FOUND');
   });
 });
+
+describe('requests the routes do not serve', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  for (const path of ['/api/products', '/api/products/1', '/api/orders', '/api/orders/1/cancel', '/api/dora/github', '/health', '/metrics']) {
+    test(`When OPTIONS ${path} is asked, then 404 ROUTE_NOT_FOUND in JSON, as for any method the API does not serve`, async () => {
+      const res = await request(t.app)
+        .options(path)
+        .expect('Content-Type', /application\/json/)
+        .expect(404);
+      assertErrorBody(res.body, 'ROUTE_NOT_FOUND');
+      assert.equal(res.headers.allow, undefined);
+    });
+  }
+});

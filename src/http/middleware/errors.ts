@@ -70,6 +70,15 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new AppError(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path.slice(0, 200)}`));
 };
 
+/**
+ * Every router answers OPTIONS by itself with a text/plain list of its methods. The API
+ * serves no OPTIONS (no CORS), so it is an unknown route in JSON like any other method.
+ */
+export const refuseOptions: RequestHandler = (req, res, next) => {
+  if (req.method === 'OPTIONS') notFound(req, res, next);
+  else next();
+};
+
 /** A POST with a body must say it is JSON; anything else is refused before parsing. */
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) {
