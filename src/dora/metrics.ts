@@ -61,16 +61,18 @@ export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
   });
   const cfr = new Gauge({ name: 'cloudmart_dora_change_failure_ratio', help: 'Deployments followed by an incident / deployments (0..1)', ...common });
   const open = new Gauge({ name: 'cloudmart_dora_open_incidents', help: 'Incidents opened in the window and not yet resolved', ...common });
-  const quantiles = { ...common, labelNames: ['window', 'quantile'] as const };
+  // `percentile`, not `quantile`: the exposition formats reserve `quantile` for summaries,
+  // and these are gauges of percentiles computed in Postgres (promtool check metrics rejects it).
+  const percentiles = { ...common, labelNames: ['window', 'percentile'] as const };
   const leadTime = new Gauge({
     name: 'cloudmart_dora_lead_time_seconds',
-    help: 'Lead time for changes (commit to deploy), by quantile, in seconds',
-    ...quantiles,
+    help: 'Lead time for changes (commit to deploy), by percentile (50, 95), in seconds',
+    ...percentiles,
   });
   const restore = new Gauge({
     name: 'cloudmart_dora_time_to_restore_seconds',
-    help: 'Time to restore service (incident open to resolved), by quantile, in seconds',
-    ...quantiles,
+    help: 'Time to restore service (incident open to resolved), by percentile (50, 95), in seconds',
+    ...percentiles,
   });
   const rating = new Gauge({
     name: 'cloudmart_dora_rating',
@@ -93,10 +95,10 @@ export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
       setOrRemove(cfr, { window }, m.changeFailureRatio);
       open.set({ window }, m.openIncidents);
       const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
-      setOrRemove(leadTime, { window, quantile: '0.5' }, seconds(m.leadTimeMs.p50));
-      setOrRemove(leadTime, { window, quantile: '0.95' }, seconds(m.leadTimeMs.p95));
-      setOrRemove(restore, { window, quantile: '0.5' }, seconds(m.restoreMs.p50));
-      setOrRemove(restore, { window, quantile: '0.95' }, seconds(m.restoreMs.p95));
+      setOrRemove(leadTime, { window, percentile: '50' }, seconds(m.leadTimeMs.p50));
+      setOrRemove(leadTime, { window, percentile: '95' }, seconds(m.leadTimeMs.p95));
+      setOrRemove(restore, { window, percentile: '50' }, seconds(m.restoreMs.p50));
+      setOrRemove(restore, { window, percentile: '95' }, seconds(m.restoreMs.p95));
       const r = rate(m);
       setRating('deployment_frequency', r.deploymentFrequency);
       setRating('lead_time', r.leadTime);
