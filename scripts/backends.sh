@@ -31,7 +31,8 @@ mkdir -p "$cache"
 
 # Alertmanager's module lacks its web UI: ui/app/dist is built by its release pipeline and
 # left out of the module, yet ui/web.go embeds it, so `go build` stops there. Build from a
-# copy of the module whose UI is one placeholder page; the API the tests use is unchanged.
+# copy of the module whose UI is one placeholder page, in both roots web.go serves
+# (dist/elm at /, dist/mantine at /ui/); the API the tests use is unchanged.
 # Prints the -modfile flag that points the build at that copy.
 alertmanager_without_ui() {
   set -e
@@ -39,9 +40,12 @@ alertmanager_without_ui() {
   mod=$(cd "$root/tools/go/alertmanager" && go mod download "$module" && go list -m -f '{{.Dir}}' "$module")
   rm -rf "$dir" && mkdir -p "$dir"
   cp -R "$mod" "$dir/module" && chmod -R u+w "$dir/module"
-  mkdir -p "$dir/module/ui/app/dist"
-  printf '<!doctype html><title>Alertmanager</title><p>Web UI not built here; the API is at /api/v2/.\n' |
-    gzip -9n >"$dir/module/ui/app/dist/index.html.gz"
+  local ui
+  for ui in elm mantine; do
+    mkdir -p "$dir/module/ui/app/dist/$ui"
+    printf '<!doctype html><title>Alertmanager</title><p>Web UI not built here; the API is at /api/v2/.\n' |
+      gzip -9n >"$dir/module/ui/app/dist/$ui/index.html.gz"
+  done
   cp "$root/tools/go/alertmanager/go.mod" "$dir/go.mod" && cp "$root/tools/go/alertmanager/go.sum" "$dir/go.sum"
   go mod edit -replace="$module=$dir/module" "$dir/go.mod"
   echo "-modfile=$dir/go.mod"

@@ -53,14 +53,14 @@ const IMAGES: Record<string, ImageFacts> = {
     can: [...ALPINE, 'k6'],
     read: 'other revision',
   },
-  'prom/prometheus:v3.14.0': {
-    dockerfile: 'https://github.com/prometheus/prometheus/blob/v3.14.0/Dockerfile',
+  'prom/prometheus:v3.16.0': {
+    dockerfile: 'https://github.com/prometheus/prometheus/blob/v3.16.0/Dockerfile',
     base: 'quay.io/prometheus/busybox',
     can: [...BUSYBOX, 'prometheus', 'promtool'],
     read: 'at the tag',
   },
-  'prom/alertmanager:v0.33.1': {
-    dockerfile: 'https://github.com/prometheus/alertmanager/blob/v0.33.1/Dockerfile',
+  'prom/alertmanager:v0.35.0': {
+    dockerfile: 'https://github.com/prometheus/alertmanager/blob/v0.35.0/Dockerfile',
     base: 'quay.io/prometheus/busybox',
     can: [...BUSYBOX, 'alertmanager', 'amtool'],
     read: 'at the tag',
@@ -216,7 +216,7 @@ test('the checker itself refuses what a distroless or scratch image cannot run',
   assert.ok(canRun(loki, '/usr/bin/loki'));
   const redisExporter = IMAGES['oliver006/redis_exporter:v1.83.0'];
   assert.ok(redisExporter && !canRun(redisExporter, 'wget'));
-  const prometheus = IMAGES['prom/prometheus:v3.14.0'];
+  const prometheus = IMAGES['prom/prometheus:v3.16.0'];
   assert.ok(prometheus && canRun(prometheus, '/bin/wget') && canRun(prometheus, 'wget'));
 });
 
