@@ -8,6 +8,7 @@ import './require-node';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import http from 'node:http';
+import { answerClientErrors } from './http/client-error';
 import { createService } from './service';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
 
   const server = http.createServer(app).listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
+  answerClientErrors(server, (err, status) => logger.debug({ err, status }, 'refused a request the HTTP parser could not read'));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

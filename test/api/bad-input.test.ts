@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { sql } from '../../testkit/postgres';
+import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../../testkit/postgres';
+import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { AppError } from '../../src/domain/errors';
+import { clientErrorResponse } from '../../src/http/client-error';
 
 function assertErrorBody(body: unknown, code: string): void {
   const b = body as { error?: { code?: unknown; message?: unknown } };
@@ -283,4 +288,92 @@ describe('requests the routes do not serve', () => {
       assert.equal(res.headers.allow, undefined);
     });
   }
+});
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Every answer on one connection, written as raw bytes, read until the server closes it. */
+async function rawExchange(port: number, bytes: string): Promise<RawAnswer[]> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(bytes);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  await Promise.race([
+    once(socket, 'close'),
+    sleep(10_000).then(() => {
+      socket.destroy();
+      throw new Error('the server kept the connection open');
+    }),
+  ]);
+  const answers: RawAnswer[] = [];
+  let text = Buffer.concat(chunks).toString('utf8');
+  while (text) {
+    const end = text.indexOf('\r\n\r\n');
+    assert.ok(end > 0, `an answer has a head: ${text.slice(0, 200)}`);
+    const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const length = Number(headers['content-length']);
+    assert.ok(Number.isInteger(length), `a Content-Length: ${statusLine}`);
+    const body = text.slice(end + 4, end + 4 + length);
+    answers.push({ status: Number(statusLine.split(' ')[1]), headers, body: headers['content-type']?.includes('json') ? JSON.parse(body) : body });
+    text = text.slice(end + 4 + length);
+  }
+  return answers;
+}
+
+describe("requests Node's HTTP parser refuses, on the service process", () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  before(async () => {
+    database = await createTestDatabase('parser');
+    server = await startServerProcess({ DATABASE_URL: database.url, REDIS_URL });
+  });
+  after(async () => {
+    await server.stop();
+    await database.drop();
+  });
+
+  const cases: [string, string, number, string][] = [
+    ['a URL over the header limit', `GET /api/products?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE'],
+    ['a header over the limit', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`, 431, 'REQUEST_HEADER_FIELDS_TOO_LARGE'],
+    ['a request line that is not HTTP', 'NOT HTTP AT ALL\r\n\r\n', 400, 'BAD_REQUEST'],
+    ['a header name with a space', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400, 'BAD_REQUEST'],
+    ['two Content-Lengths that differ', 'POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'BAD_REQUEST'],
+  ];
+  for (const [name, bytes, status, code] of cases) {
+    test(`When a request has ${name}, then ${status} with the JSON error body and the connection is closed`, async () => {
+      const [answer, ...more] = await rawExchange(server.port, bytes);
+      assert.equal(answer?.status, status);
+      assert.match(answer.headers['content-type'] ?? '', /^application\/json/);
+      assert.equal(answer.headers.connection, 'close');
+      assertErrorBody(answer.body, code);
+      assert.deepEqual(more, []);
+    });
+  }
+
+  test('When the request times out or its chunk extensions are too long, then the answer is the status Node gives, in JSON', () => {
+    for (const [code, status, name] of [
+      ['ERR_HTTP_REQUEST_TIMEOUT', 408, 'REQUEST_TIMEOUT'],
+      ['HPE_CHUNK_EXTENSIONS_OVERFLOW', 413, 'PAYLOAD_TOO_LARGE'],
+      ['HPE_INVALID_METHOD', 400, 'BAD_REQUEST'],
+    ] as const) {
+      const { status: answered, text } = clientErrorResponse(code);
+      assert.equal(answered, status);
+      assert.match(text, new RegExp(`^HTTP/1.1 ${status} `));
+      assertErrorBody(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)), name);
+    }
+  });
+
+  test('When a kept-alive connection sends a good request and then a bad one, then the first is answered and the second gets the JSON 400', async () => {
+    const [first, second, ...more] = await rawExchange(server.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP\r\n\r\n');
+    assert.equal(first?.status, 200);
+    assert.equal(second?.status, 400);
+    assertErrorBody(second.body, 'BAD_REQUEST');
+    assert.deepEqual(more, []);
+  });
 });

@@ -1,7 +1,7 @@
-import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../../domain/errors';
 import { recordSpanError } from '../../telemetry/request-span';
+import { statusCodeName, statusText } from '../status-code';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -23,11 +23,6 @@ function clientStatus(err: unknown): number | undefined {
   return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
 }
 
-/** 'Bad Request' → 'BAD_REQUEST': a code as stable as the status it names. */
-function statusCode(status: number): string {
-  return (STATUS_CODES[status] ?? 'Client Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-}
-
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   const type = (err as { type?: unknown } | null)?.type;
@@ -41,8 +36,8 @@ function toAppError(err: unknown): AppError | undefined {
   const status = clientStatus(err);
   if (status === undefined) return undefined;
   const e = err as { expose?: unknown; message?: unknown };
-  const message = e.expose === true && typeof e.message === 'string' && e.message ? e.message.slice(0, 200) : (STATUS_CODES[status] ?? 'client error');
-  return new AppError(status, statusCode(status), message, undefined, { cause: err });
+  const message = e.expose === true && typeof e.message === 'string' && e.message ? e.message.slice(0, 200) : statusText(status);
+  return new AppError(status, statusCodeName(status), message, undefined, { cause: err });
 }
 
 /** The one place errors become responses: JSON, never a stack trace. */
