@@ -87,8 +87,12 @@ stack_base() {
 }
 
 # The backend: scripts/image/build.sh's image (podman's layer cache), tagged as Compose names it.
+# Its local node base also gets the Dockerfile's default NODE_IMAGE name, so `docker compose
+# build` (or `up --build`) builds the Dockerfile as shipped.
 build_backend() {
-  local tag=$1 built
+  local tag=$1 built node_base
+  node_base=$(bash "$here/base.sh")
+  podman tag "$node_base" "docker.io/library/node:$NODE_VERSION-$DEBIAN_RELEASE-slim"
   built=$(bash "$here/build.sh")
   podman tag "$built" "$tag"
 }
