@@ -18,6 +18,7 @@ import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
 import { isUntrackedPath, type Config } from '../config';
 import { WatchedExporter } from './export-watch';
+import { pgRequestHook } from './pg-spans';
 
 type Env = Record<string, string | undefined>;
 export type TelemetryConfig = Pick<Config, 'service' | 'untrackedPaths'>;
@@ -213,7 +214,9 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
         // No Express spans: middleware, router and request-handler spans repeat the server
         // span (same route, about the same duration). routeOnClose gives it its route.
         '@opentelemetry/instrumentation-express': { enabled: false },
-        '@opentelemetry/instrumentation-pg': { requireParentSpan: true, ignoreConnectSpans: true },
+        // Query spans named by their db.query.summary (`SELECT products`), as the stable
+        // database conventions ask, through the instrumentation's requestHook.
+        '@opentelemetry/instrumentation-pg': { requireParentSpan: true, ignoreConnectSpans: true, requestHook: pgRequestHook },
         '@opentelemetry/instrumentation-ioredis': { requireParentSpan: true },
       }),
     ],

@@ -95,6 +95,19 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(root.encoding, protocol === 'http/json' ? 'json' : 'protobuf');
     });
 
+    test('When a product is read, then its query span is named by its db.query.summary, as the stable database conventions ask', async () => {
+      const traceId = randomHex(16);
+      const res = await fetch(`${server.url}/api/products/5`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+      assert.equal(res.status, 200);
+      const pg = (await traceOf(jaeger, traceId)).filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      assert.deepEqual(
+        pg.map((s) => [s.name, s.attributes['db.query.summary']]),
+        [['SELECT products', 'SELECT products']],
+      );
+      assert.equal(pg[0]?.kind, CLIENT);
+      assert.match(String(pg[0]?.attributes['db.query.text']), /^SELECT .* FROM products WHERE id = \$1$/);
+    });
+
     test('When spans are exported, then their resource names the SDK and this process, and the environment by its current key only', async () => {
       const traceId = randomHex(16);
       await fetch(`${server.url}/api/products/2`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
