@@ -49,6 +49,8 @@ export interface ReceivedSpan {
   attributes: Record<string, AttrValue>;
   statusCode: number;
   events: string[];
+  /** The same events with their attributes (an exception event's exception.type, …). */
+  eventDetails: { name: string; attributes: Record<string, AttrValue> }[];
   resource: Record<string, AttrValue>;
   scope: string;
   encoding: 'protobuf' | 'json';
@@ -99,7 +101,7 @@ interface JsonExport {
         kind?: number;
         attributes?: JsonKeyValue[];
         status?: { code?: number };
-        events?: { name?: string }[];
+        events?: { name?: string; attributes?: JsonKeyValue[] }[];
       }[];
     }[];
   }[];
@@ -125,6 +127,7 @@ export function decodeTraces(body: Buffer, contentType: string): ReceivedSpan[] 
           attributes: attrs(s.attributes),
           statusCode: s.status?.code ?? 0,
           events: (s.events ?? []).map((e) => e.name ?? ''),
+          eventDetails: (s.events ?? []).map((e) => ({ name: e.name ?? '', attributes: attrs(e.attributes) })),
           resource,
           scope: ss.scope?.name ?? '',
           encoding,

@@ -18,7 +18,7 @@ import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
 import { isUntrackedPath, type Config } from '../config';
 import { WatchedExporter } from './export-watch';
-import { pgRequestHook } from './pg-spans';
+import { PgErrorAttributes, pgRequestHook } from './pg-spans';
 
 type Env = Record<string, string | undefined>;
 export type TelemetryConfig = Pick<Config, 'service' | 'untrackedPaths'>;
@@ -190,7 +190,11 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
     resourceDetectors: [serviceInstanceIdDetector, processDetector, hostDetector, resourceAttributesEnvDetector, serviceNameEnvDetector],
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
-    spanProcessors: exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),
+    // PgErrorAttributes first: it completes failed query spans while they end, before export.
+    spanProcessors: [
+      new PgErrorAttributes(),
+      ...exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),
+    ],
     instrumentations: [
       getNodeAutoInstrumentations({
         // Only what shows the request's path through the service: the server span,

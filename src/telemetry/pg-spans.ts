@@ -1,5 +1,15 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
-import { ATTR_DB_QUERY_SUMMARY, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  ATTR_DB_QUERY_SUMMARY,
+  ATTR_DB_RESPONSE_STATUS_CODE,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+  ERROR_TYPE_VALUE_OTHER,
+} from '@opentelemetry/semantic-conventions';
 
 type PgRequestHook = NonNullable<NonNullable<InstrumentationConfigMap['@opentelemetry/instrumentation-pg']>['requestHook']>;
 
@@ -61,3 +71,40 @@ export const pgRequestHook: PgRequestHook = (span, { query }) => {
   if (summary) span.setAttribute(ATTR_DB_QUERY_SUMMARY, summary);
   span.updateName(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL);
 };
+
+/** SQLSTATE: five digits or upper-case letters (`42P01`, `23505`). */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * Gives a failed query span the attributes the PostgreSQL conventions require of it:
+ * `db.response.status_code`, the SQLSTATE the server answered, and `error.type`, the same
+ * SQLSTATE, or the driver's code (`ECONNRESET`) when the server never answered, else `_OTHER`.
+ *
+ * The pg instrumentation (0.77, as 0.78) puts `error.type` on its duration metric only and
+ * has no hook for a failed query: its responseHook runs on success only, and it ends the
+ * span before the error reaches the caller. What it leaves on the span is an exception
+ * event whose message carries the code, "PostgreSQL error of type 'error' occurred (code:
+ * 42P01)", so this processor reads the code there while the span is ending and still writable.
+ */
+export class PgErrorAttributes implements SpanProcessor {
+  onStart(): void {}
+
+  onEnding(span: Span): void {
+    if (span.attributes[ATTR_DB_SYSTEM_NAME] !== DB_SYSTEM_NAME_VALUE_POSTGRESQL) return;
+    if (span.status.code !== SpanStatusCode.ERROR || span.attributes[ATTR_ERROR_TYPE] !== undefined) return;
+    const message = span.events.find((e) => e.name === 'exception')?.attributes?.[ATTR_EXCEPTION_MESSAGE];
+    const code = typeof message === 'string' ? /\(code: ([^)\s]+)\)$/.exec(message)?.[1] : undefined;
+    if (code !== undefined && SQLSTATE.test(code)) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, code);
+    span.setAttribute(ATTR_ERROR_TYPE, code !== undefined && code !== 'UNKNOWN' ? code : ERROR_TYPE_VALUE_OTHER);
+  }
+
+  onEnd(): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

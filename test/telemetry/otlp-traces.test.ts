@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { OtlpReceiver, type ReceivedSpan } from '../../testkit/otlp-receiver';
-import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
+import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../../testkit/postgres';
 import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { eventually } from '../helpers/wait';
 
@@ -106,6 +106,24 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       );
       assert.equal(pg[0]?.kind, CLIENT);
       assert.match(String(pg[0]?.attributes['db.query.text']), /^SELECT .* FROM products WHERE id = \$1$/);
+    });
+
+    test('When a query fails, then its span carries the SQLSTATE as db.response.status_code and error.type', async () => {
+      // The table is gone for one request: Postgres answers 42P01 (undefined_table).
+      await sql(database.url, 'ALTER TABLE products RENAME TO products_away');
+      const traceId = randomHex(16);
+      try {
+        const res = await fetch(`${server.url}/api/products/20`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+        assert.equal(res.status, 500);
+      } finally {
+        await sql(database.url, 'ALTER TABLE products_away RENAME TO products');
+      }
+      const [query] = (await traceOf(jaeger, traceId)).filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      assert.ok(query);
+      assert.equal(query.name, 'SELECT products');
+      assert.equal(query.statusCode, 2, 'status ERROR');
+      assert.equal(query.attributes['db.response.status_code'], '42P01');
+      assert.equal(query.attributes['error.type'], '42P01');
     });
 
     test('When spans are exported, then their resource names the SDK and this process, and the environment by its current key only', async () => {
