@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import http from 'node:http';
 import { answerClientErrors } from './http/client-error';
+import { serverOptions } from './http/server-options';
 import { createService } from './service';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
@@ -30,8 +31,7 @@ async function main(): Promise<void> {
   const service = await createService(config);
   const { app, logger } = service;
 
-  const server = http.createServer(app).listen(config.port, config.host);
-  server.requestTimeout = config.requestTimeoutMs;
+  const server = http.createServer(serverOptions(config.requestTimeoutMs), app).listen(config.port, config.host);
   answerClientErrors(server, (err, status) => logger.debug({ err, status }, 'refused a request the HTTP parser could not read'));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -1,9 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { alertmanagerPayload } from '../dora/alertmanager';
 import { webhookGuard } from '../http/middleware/bearer-token';
-import { requireJson } from '../http/middleware/errors';
+import { jsonBody } from '../http/json-body';
 import { BODY_LIMIT } from '../http/routes/orders';
 import { parseInput } from '../http/validate';
 import type { Logger } from '../telemetry/logger';
@@ -28,7 +28,7 @@ export function notificationLogRoutes(logger: Logger, metrics: Metrics, webhookT
     registers: [metrics.registry],
   });
   const router = Router();
-  router.post('/api/alerts/:receiver', ...webhookGuard(webhookToken), requireJson, express.json({ limit: BODY_LIMIT }), (req, res) => {
+  router.post('/api/alerts/:receiver', ...webhookGuard(webhookToken), ...jsonBody(BODY_LIMIT), (req, res) => {
     const receiver = parseInput(receiverParam, req.params.receiver, 'params');
     const payload = parseInput(alertmanagerPayload, req.body, 'body');
     for (const a of payload.alerts) {

@@ -1,6 +1,6 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { requireBearerToken } from '../http/middleware/bearer-token';
-import { requireJson } from '../http/middleware/errors';
+import { jsonBody } from '../http/json-body';
 import { parseInput } from '../http/validate';
 import { chaosFaultsSchema } from './faults';
 import type { ChaosControl } from './control';
@@ -16,7 +16,7 @@ export function chaosRoutes(control: ChaosControl, token: string): Router {
     .get((_req, res) => {
       res.json(control.snapshot());
     })
-    .put(requireJson, express.json({ limit: '10kb', strict: true }), async (req, res) => {
+    .put(...jsonBody(10 * 1024), async (req, res) => {
       res.json(await control.set(parseInput(chaosFaultsSchema, req.body, 'body')));
     })
     .delete(async (_req, res) => {

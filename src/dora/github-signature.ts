@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../domain/errors';
+import { jsonBody } from '../http/json-body';
+import { refuseAnnouncedOversize } from '../http/middleware/body-limit';
 import { requireJson } from '../http/middleware/errors';
 
 export const SIGNATURE_HEADER = 'X-Hub-Signature-256';
@@ -26,8 +28,8 @@ const mismatch = () => new AppError(403, 'SIGNATURE_MISMATCH', `${SIGNATURE_HEAD
  * body → 403 before it is parsed, so a forged or altered event writes nothing. Without
  * a secret every delivery is accepted, as on a private network.
  */
-export function githubWebhookBody(secret: string | undefined, limit: string): RequestHandler[] {
-  if (!secret) return [requireJson, express.json({ limit, strict: true })];
+export function githubWebhookBody(secret: string | undefined, limit: number): RequestHandler[] {
+  if (!secret) return jsonBody(limit);
   const verified = new WeakSet<IncomingMessage>();
   return [
     requireJson,
@@ -38,6 +40,7 @@ export function githubWebhookBody(secret: string | undefined, limit: string): Re
       }
       next(new AppError(401, 'SIGNATURE_REQUIRED', `send ${SIGNATURE_HEADER}: set the webhook's secret to GITHUB_WEBHOOK_SECRET`));
     },
+    refuseAnnouncedOversize(limit),
     express.json({
       limit,
       strict: true,

@@ -1,7 +1,7 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { AppError } from '../domain/errors';
 import { webhookGuard } from '../http/middleware/bearer-token';
-import { requireJson } from '../http/middleware/errors';
+import { jsonBody } from '../http/json-body';
 import { parseInput } from '../http/validate';
 import { alertmanagerPayload } from './alertmanager';
 import { deploymentStatusEvent, githubQuery, pushEvent } from './github';
@@ -10,7 +10,7 @@ import { deploymentRequest, metricsQuery } from './schemas';
 import type { DoraService } from './service';
 
 // Alertmanager sends every alert of a group in one body (max_alerts: 0); GitHub pushes can be large too.
-const WEBHOOK_BODY_LIMIT = '1mb';
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 export interface DoraRouteOptions {
   /** GITHUB_WEBHOOK_SECRET: with it, GitHub deliveries must be signed with it. */
@@ -21,7 +21,7 @@ export interface DoraRouteOptions {
 
 export function doraRoutes(dora: DoraService, opts: DoraRouteOptions = {}): Router {
   const router = Router();
-  const guardedJson = [...webhookGuard(opts.webhookToken), requireJson, express.json({ limit: WEBHOOK_BODY_LIMIT, strict: true })];
+  const guardedJson = [...webhookGuard(opts.webhookToken), ...jsonBody(WEBHOOK_BODY_LIMIT)];
   const githubJson = githubWebhookBody(opts.githubWebhookSecret, WEBHOOK_BODY_LIMIT);
 
   router.get('/api/dora-metrics', async (req, res) => {

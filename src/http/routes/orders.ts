@@ -1,18 +1,19 @@
-import express, { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { OrderService } from '../../domain/orders';
 import { idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
 import { annotateSpan } from '../../telemetry/request-span';
-import { requireJson } from '../middleware/errors';
+import { jsonBody } from '../json-body';
 import { parseInput } from '../validate';
 
-export const BODY_LIMIT = '100kb';
+/** In bytes: 100 kB. */
+export const BODY_LIMIT = 100 * 1024;
 
 /** `hooks` run ahead of each handler, once Express has matched the route. */
 export function orderRoutes(orders: OrderService, events: DomainEvents, hooks: RequestHandler[] = []): Router {
   const router = Router();
   // Parsed inside the route, so even a malformed body is counted under its route template.
-  const json = [requireJson, express.json({ limit: BODY_LIMIT, strict: true })];
+  const json = jsonBody(BODY_LIMIT);
 
   router.post('/api/orders', ...hooks, ...json, async (req, res) => {
     let body: OrderRequest;
