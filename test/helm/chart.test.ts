@@ -16,6 +16,7 @@ import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } fro
 import { loadConfig } from '../../src/config';
 import { dashboardsDir, dockerDir, readText, repoRoot, ruleFiles, type Yaml } from '../helpers/stack';
 import { findTool, requireTool, runTool } from '../helpers/tools';
+import { underCI } from '../helpers/ci';
 
 const chartDir = path.join(repoRoot, 'deploy', 'helm', 'cloudmart');
 const DATABASE_URL = 'postgres://cloudmart:secret@postgres.db.svc:5432/cloudmart';
@@ -260,7 +261,7 @@ test('the ServiceMonitor and PrometheusRule validate against the prometheus-oper
   const dir = operatorCrdDir();
   if (!dir) {
     const message = `prometheus-operator CRDs not found (go mod download ${pinned('PROMETHEUS_OPERATOR_MODULE')})`;
-    if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires them`);
+    if (underCI()) throw new Error(`${message}; CI requires them`);
     t.skip(message);
     return;
   }

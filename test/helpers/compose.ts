@@ -1,6 +1,5 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,19 +7,14 @@ import { ROOT } from '../../testkit/server-process';
 import { podman, podmanEnv } from './podman';
 import { findTool } from './tools';
 import { eventually } from './wait';
+import { underCI } from './ci';
 
 /**
  * Docker Compose itself, built from its pinned Go module by scripts/backends.sh into the
  * backend cache (a Docker CLI plugin binary that also runs standalone as docker-compose).
  */
 export function composeBinary(): string | null {
-  const onPath = findTool('docker-compose');
-  if (onPath) return onPath;
-  const pins = fs.readFileSync(path.join(ROOT, 'tools', 'versions.env'), 'utf8');
-  const version = /^COMPOSE_VERSION=(\S+)$/m.exec(pins)?.[1];
-  const cache = process.env.CLOUDMART_CACHE ?? path.join(os.homedir(), '.cache', 'cloudmart');
-  const built = path.join(cache, 'go', `compose-${version}`, 'docker-compose');
-  return version && fs.existsSync(built) ? built : null;
+  return findTool('docker-compose');
 }
 
 /** The compose binary, or null after skipping the test; under CI=true a missing one fails it. */
@@ -28,7 +22,7 @@ export function requireCompose(t: TestContext): string | null {
   const bin = composeBinary();
   if (bin) return bin;
   const message = 'docker-compose not found on PATH or in the backend cache (bash scripts/backends.sh compose)';
-  if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it`);
+  if (underCI()) throw new Error(`${message}; CI requires it`);
   t.skip(message);
   return null;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT } from '../../testkit/server-process';
 import { requireTool } from './tools';
+import { underCI } from './ci';
 
 /**
  * The backend image built and run for real with podman (Debian's 4.3, as root, runc),
@@ -29,7 +30,7 @@ export function requirePodman(t: TestContext): string | null {
   if (!bin) return null;
   if (process.getuid?.() !== 0) {
     const message = 'the image tests build a Debian base with debootstrap and run podman as root; not root here';
-    if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it`);
+    if (underCI()) throw new Error(`${message}; CI requires it`);
     t.skip(message);
     return null;
   }

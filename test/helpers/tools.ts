@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { underCI } from './ci';
 
 const repoRoot = path.resolve(__dirname, '../..');
 
@@ -67,13 +68,24 @@ function executable(candidate: string): boolean {
   }
 }
 
+/** Other programs scripts/backends.sh builds from their pinned modules: tool -> its build and version key. */
+const BUILT: Record<string, { build: string; versionKey: string }> = {
+  helm: { build: 'helm', versionKey: 'HELM_VERSION' },
+  'docker-compose': { build: 'compose', versionKey: 'COMPOSE_VERSION' },
+};
+
 /**
- * Absolute path of an executable, or null: a pinned backend first from the cache
- * scripts/backends.sh fills (so a developer who ran it needs no PATH change), then PATH.
+ * Absolute path of an executable, or null: a program scripts/backends.sh builds first from
+ * its cache (so a developer who ran it needs no PATH change), then PATH.
  */
 export function findTool(name: string): string | null {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
   if (PINNED[name]) dirs.unshift(backendDir(name));
+  const built = BUILT[name];
+  if (built) {
+    const cache = process.env.CLOUDMART_CACHE || path.join(os.homedir(), '.cache', 'cloudmart');
+    dirs.unshift(path.join(cache, 'go', `${built.build}-${pinnedVersions()[built.versionKey] ?? ''}`));
+  }
   for (const dir of dirs) {
     const candidate = path.join(dir, name);
     if (executable(candidate)) return candidate;
@@ -96,7 +108,7 @@ export function reportedVersion(name: string, bin: string): string {
 }
 
 function missing(message: string, t?: TestContext): null {
-  if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it`);
+  if (underCI()) throw new Error(`${message}; CI requires it`);
   t?.skip(message);
   return null;
 }

@@ -31,6 +31,7 @@ import {
 import { freePort, startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { findTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
+import { underCI } from '../helpers/ci';
 
 const ADDRESSES = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 const VERSION = '9.9.9-scale';
@@ -125,7 +126,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     const missing = missingScaleRequirements();
     if (missing.length) {
       skipReason = `needs ${missing.join(', ')}`;
-      if (process.env.CI === 'true') throw new Error(`${skipReason}; CI=true requires them`);
+      if (underCI()) throw new Error(`${skipReason}; CI requires them`);
       return;
     }
     database = await createTestDatabase('scale');

@@ -5,18 +5,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { atLeast, MINIMUM_NODE } from '../../src/require-node';
 import { ROOT } from '../../testkit/server-process';
+import { underCI } from '../helpers/ci';
+import { pinnedVersions } from '../helpers/tools';
 
-/** tools/versions.env: KEY=value lines, comments skipped. */
-function pins(): Record<string, string> {
-  const text = fs.readFileSync(path.join(ROOT, 'tools/versions.env'), 'utf8');
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .map((l) => /^([A-Z_]+)=(\S+)$/.exec(l.trim()))
-      .filter((m) => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
-}
+const pins = pinnedVersions;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: { start: string } };
 
@@ -30,8 +22,8 @@ test('The image is built on the Node.js version tools/versions.env pins, from th
 test('CI runs the tests on the Node.js version the image is built on', (t) => {
   const { NODE_VERSION } = pins();
   // Outside CI a developer may run the suite on any supported Node; .ci/run installs the pin.
-  if (process.env.CI !== 'true') {
-    t.skip(`CI is not "true"; this runs on ${process.version}`);
+  if (!underCI()) {
+    t.skip(`not a CI run; this runs on ${process.version}`);
     return;
   }
   assert.equal(process.version, `v${NODE_VERSION}`);
@@ -45,9 +37,13 @@ test('engines states the same minimum the service checks at start, and the pinne
   assert.ok(atLeast(process.versions.node, MINIMUM_NODE), 'the suite itself runs on a supported Node.js');
 });
 
-/** A Node.js older than the minimum on this machine (Debian's, for instance), if there is one. */
+/**
+ * A Node.js older than the minimum: the one .ci/run installs (CLOUDMART_OLDER_NODE, from
+ * tools/versions.env NODE_OLDER_VERSION), else one on this machine (Debian's, for instance).
+ */
 function olderNode(): { bin: string; version: string } | undefined {
-  for (const bin of ['/usr/bin/node', '/usr/local/bin/node']) {
+  const candidates = [process.env.CLOUDMART_OLDER_NODE, '/usr/bin/node', '/usr/local/bin/node'].filter((b): b is string => Boolean(b));
+  for (const bin of candidates) {
     if (!fs.existsSync(bin)) continue;
     const version = spawnSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
     if (version && !atLeast(version, MINIMUM_NODE)) return { bin, version };
@@ -58,7 +54,9 @@ function olderNode(): { bin: string; version: string } | undefined {
 test('When started on an older Node.js, then each entry point exits 1 at once with one line naming the version it needs', (t) => {
   const old = olderNode();
   if (!old) {
-    t.skip(`no Node.js older than ${MINIMUM_NODE} on this machine`);
+    const message = `no Node.js older than ${MINIMUM_NODE} on this machine (bash scripts/node.sh <older version>, then CLOUDMART_OLDER_NODE=<its dir>/node)`;
+    if (underCI()) throw new Error(`${message}; CI requires it (.ci/run installs NODE_OLDER_VERSION)`);
+    t.skip(message);
     return;
   }
   const [, ...startArgs] = pkg.scripts.start.split(' ');
