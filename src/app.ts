@@ -6,6 +6,7 @@ import { ProductService } from './domain/products';
 import type { DomainEvents } from './domain/types';
 import { errorHandler, notFound, refuseOptions } from './http/middleware/errors';
 import { observeRequests } from './http/middleware/observe-request';
+import { securityHeaders } from './http/middleware/security-headers';
 import { healthRoutes } from './http/routes/health';
 import { metricsRoutes } from './http/routes/metrics';
 import { orderRoutes } from './http/routes/orders';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): App {
 
   // Request id, RED metrics and the request log line: one middleware, one listener.
   app.use(observeRequests(metrics, logger, { metricsEnabled: config.metricsEnabled, untrackedPaths: config.untrackedPaths, tuning: config.tuning }));
+  app.use(securityHeaders());
   app.use(refuseOptions);
 
   app.use(

@@ -18,6 +18,9 @@ export function clientErrorResponse(parserCode: string | undefined): { status: n
   const head = [
     `HTTP/1.1 ${status} ${statusText(status)}`,
     'Content-Type: application/json; charset=utf-8',
+    // The headers every response of the app carries (src/http/middleware/security-headers.ts).
+    'X-Content-Type-Options: nosniff',
+    'Cache-Control: no-store',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
   ];

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { ProductService } from '../../domain/products';
 import { idParam, productListQuery } from '../../domain/schemas';
 import { annotateSpan } from '../../telemetry/request-span';
+import { PRODUCT_CACHE_CONTROL } from '../middleware/security-headers';
 import { sendRead } from '../send-json';
 import { parseInput } from '../validate';
 
@@ -15,6 +16,7 @@ export function productRoutes(products: ProductService, hooks: RequestHandler[] 
     // A hit kept as stored text has no parsed page to count; its miss counted it.
     annotateSpan({ 'cloudmart.cache.hit': read.hit, ...(read.value ? { 'cloudmart.products.count': read.value.data.length } : {}) });
     res.setHeader('X-Cache', read.hit ? 'HIT' : 'MISS');
+    res.setHeader('Cache-Control', PRODUCT_CACHE_CONTROL);
     sendRead(res, read);
   });
 
@@ -23,6 +25,7 @@ export function productRoutes(products: ProductService, hooks: RequestHandler[] 
     const read = await products.get(id);
     annotateSpan({ 'cloudmart.cache.hit': read.hit, 'cloudmart.product.id': id });
     res.setHeader('X-Cache', read.hit ? 'HIT' : 'MISS');
+    res.setHeader('Cache-Control', PRODUCT_CACHE_CONTROL);
     sendRead(res, read);
   });
 
