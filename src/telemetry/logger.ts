@@ -33,6 +33,20 @@ function destinationFor(opts: LoggerOptions): DestinationStream {
   return pino.multistream([{ stream: stdout }, { stream: file }]);
 }
 
+/**
+ * The `err` of a log line as pino writes it, except for a Postgres server error (pg's
+ * DatabaseError), which keeps its class, SQLSTATE and message only: its other fields, such
+ * as `detail` and `where`, can quote the row values a statement was given. The class is
+ * checked by name, since this module loads before pg may be required (register.ts).
+ */
+export function serializeError(err: unknown): unknown {
+  if (err instanceof Error && err.constructor.name === 'DatabaseError') {
+    const { code } = err as Error & { code?: unknown };
+    return { type: 'DatabaseError', code, message: err.message };
+  }
+  return err instanceof Error ? pino.stdSerializers.err(err) : err;
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   // An invalid level is reported by config validation with the variable's name;
   // here it must not crash the process before that message can be written.
@@ -45,6 +59,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       // Level names, not numbers: Loki and Promtail then need no mapping.
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',
+      serializers: { err: serializeError },
       // trace_id/span_id/trace_flags on every line written inside a traced request.
       mixin: () => currentTraceIds() ?? {},
       redact: {

@@ -18,6 +18,7 @@ import { routeTemplate } from '../http/route-template';
 import type { Logger } from './logger';
 import { isUntrackedPath, type Config } from '../config';
 import { WatchedExporter } from './export-watch';
+import { ChildErrors } from './child-errors';
 import { PgErrorAttributes, pgRequestHook } from './pg-spans';
 
 type Env = Record<string, string | undefined>;
@@ -191,8 +192,11 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Env, logger: Lo
     // Batch processors have bounded queues (OTEL_BSP_MAX_QUEUE_SIZE, default 2048):
     // with a backend down, spans are dropped rather than held in memory.
     // PgErrorAttributes first: it completes failed query spans while they end, before export.
+    // ChildErrors lets the error handler skip a second exception event for an error a
+    // child span recorded (recordSpanError).
     spanProcessors: [
       new PgErrorAttributes(),
+      new ChildErrors(),
       ...exporters.map(({ target, exporter }) => new BatchSpanProcessor({ exporter: new WatchedExporter(exporter, target, watch), ...batch })),
     ],
     instrumentations: [

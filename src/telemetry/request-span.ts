@@ -1,6 +1,7 @@
 import { context, isSpanContextValid, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import { elasticAgent } from './active-tracer';
+import { recordedOnChild } from './child-errors';
 
 /**
  * The request's server span (the http instrumentation keeps it in the context's RPC
@@ -57,8 +58,18 @@ export function annotateSpan(attributes: Attributes): void {
   requestSpan()?.setAttributes(attributes);
 }
 
-/** Records a failure on the current span so the trace shows where a 5xx came from. */
-export function recordSpanError(err: Error): void {
+/** The server span attribute holding the error code the response carries (`CHAOS_INJECTED`, `INTERNAL`). */
+export const ERROR_CODE_ATTRIBUTE = 'cloudmart.error.code';
+
+/**
+ * Marks the request's span failed, as OpenTelemetry's guidance on recording errors asks:
+ * status ERROR with the error's message, and the response's error code in its own
+ * attribute (the http instrumentation sets error.type to the status code, "500", as the
+ * response ends). One failure is recorded once: an exception event is added only when no
+ * child span has recorded the error already (a query Postgres refused is on its pg span).
+ * The event's exception.type is the error's class (AppError, DatabaseError), not its code.
+ */
+export function recordSpanError(err: Error, code: string): void {
   const agent = elasticAgent();
   if (agent) {
     agent.captureError(err);
@@ -66,6 +77,8 @@ export function recordSpanError(err: Error): void {
   }
   const span = requestSpan();
   if (!span) return;
-  span.recordException(err);
+  span.setAttribute(ERROR_CODE_ATTRIBUTE, code);
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+  // Without `code`, the SDK takes exception.type from the name given here.
+  if (!recordedOnChild(span, err)) span.recordException({ name: err.constructor.name || err.name, message: err.message, stack: err.stack });
 }

@@ -67,6 +67,13 @@ describe('spans of requests a fault was injected into', () => {
     assert.equal(span.statusCode, ERROR_STATUS);
     assert.equal(span.name, 'GET /api/products/:id', 'named by its route although the route never ran');
     assert.equal(span.attributes['http.route'], '/api/products/:id');
+    // The exception's type is its class; the code the response carries has its own attribute.
+    assert.equal(span.attributes['cloudmart.error.code'], 'CHAOS_INJECTED');
+    assert.equal(span.attributes['error.type'], '500');
+    assert.deepEqual(
+      span.eventDetails.map((e) => [e.name, e.attributes['exception.type']]),
+      [['exception', 'AppError']],
+    );
     const clean = await traced('/api/orders');
     assert.equal(clean.status, 200);
     assert.equal(clean.span.attributes['cloudmart.chaos.injected'], undefined);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import pg from 'pg';
 import { createLogger } from '../../src/telemetry/logger';
 import { LogCapture } from '../helpers/log-capture';
 
@@ -60,5 +61,30 @@ describe('log lines and the active trace', () => {
     assert.deepEqual(Object.keys(logs.lines[0] ?? {}).sort(), ['level', 'msg', 'route', 'service', 'status_code', 'time']);
     assert.deepEqual(Object.keys(logs.lines[1] ?? {}).sort(), ['level', 'msg', 'service', 'time']);
     assert.deepEqual(fields, { route: '/api/products', status_code: 200, trace_id: undefined }, "the caller's object is not modified");
+  });
+});
+
+describe('errors in log lines', () => {
+  test('When a Postgres error is logged, then the line keeps its class, SQLSTATE and message, not the row values in its detail', () => {
+    const logs = new LogCapture();
+    const logger = createLogger({ destination: logs });
+    const err = Object.assign(new pg.DatabaseError('duplicate key value violates unique constraint "orders_pkey"', 0, 'error'), {
+      code: '23505',
+      detail: 'Key (customer_email)=(secret@example.com) already exists.',
+    });
+    logger.error({ err }, 'unhandled error');
+    assert.deepEqual(logs.lines[0]?.err, { type: 'DatabaseError', code: '23505', message: 'duplicate key value violates unique constraint "orders_pkey"' });
+    assert.doesNotMatch(JSON.stringify(logs.lines), /secret@example\.com/);
+  });
+
+  test('When any other error is logged, then pino writes it whole, with its type, message, stack and own fields', () => {
+    const logs = new LogCapture();
+    const logger = createLogger({ destination: logs });
+    logger.error({ err: Object.assign(new TypeError('boom'), { code: 'E_BOOM' }) }, 'failed');
+    const err = logs.lines[0]?.err as Record<string, unknown>;
+    assert.equal(err.type, 'TypeError');
+    assert.equal(err.message, 'boom');
+    assert.equal(err.code, 'E_BOOM');
+    assert.match(String(err.stack), /^TypeError: boom/);
   });
 });

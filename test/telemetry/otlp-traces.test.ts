@@ -108,22 +108,43 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.match(String(pg[0]?.attributes['db.query.text']), /^SELECT .* FROM products WHERE id = \$1$/);
     });
 
-    test('When a query fails, then its span carries the SQLSTATE as db.response.status_code and error.type', async () => {
-      // The table is gone for one request: Postgres answers 42P01 (undefined_table).
+    /** Reads a product while its table is gone, so Postgres answers 42P01 (undefined_table); returns the trace id. */
+    async function failedRead(id: number): Promise<string> {
       await sql(database.url, 'ALTER TABLE products RENAME TO products_away');
       const traceId = randomHex(16);
       try {
-        const res = await fetch(`${server.url}/api/products/20`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
+        const res = await fetch(`${server.url}/api/products/${id}`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
         assert.equal(res.status, 500);
       } finally {
         await sql(database.url, 'ALTER TABLE products_away RENAME TO products');
       }
+      return traceId;
+    }
+
+    test('When a query fails, then its span carries the SQLSTATE as db.response.status_code and error.type', async () => {
+      const traceId = await failedRead(20);
       const [query] = (await traceOf(jaeger, traceId)).filter((s) => s.attributes['db.system.name'] === 'postgresql');
       assert.ok(query);
       assert.equal(query.name, 'SELECT products');
       assert.equal(query.statusCode, 2, 'status ERROR');
       assert.equal(query.attributes['db.response.status_code'], '42P01');
       assert.equal(query.attributes['error.type'], '42P01');
+    });
+
+    test('When a query fails, then the failure is recorded once: the exception on the query span, status and codes on the server span, code and message in the log', async () => {
+      const traceId = await failedRead(21);
+      const spans = await traceOf(jaeger, traceId);
+      const root = spans.find((s) => s.kind === SERVER);
+      const query = spans.find((s) => s.attributes['db.system.name'] === 'postgresql');
+      assert.ok(root && query);
+      assert.equal(root.statusCode, 2, 'the server span is an error');
+      assert.equal(root.attributes['error.type'], '500');
+      assert.equal(root.attributes['cloudmart.error.code'], 'INTERNAL');
+      assert.deepEqual(root.events, [], 'no second exception event: the query span has it');
+      assert.deepEqual(query.events, ['exception']);
+      const line = await eventually('the error log line', () => server.logs.find((l) => l.trace_id === traceId && l.err !== undefined));
+      // The pg error's code and message only: its other fields can quote row values.
+      assert.deepEqual(line.err, { type: 'DatabaseError', code: '42P01', message: 'relation "products" does not exist' });
     });
 
     test('When spans are exported, then their resource names the SDK and this process, and the environment by its current key only', async () => {

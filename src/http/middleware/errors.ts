@@ -51,7 +51,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
   if (status >= 500) {
     const cause = appError?.cause ?? err;
     const error = cause instanceof Error ? cause : new Error(String(cause));
-    recordSpanError(error);
+    recordSpanError(error, appError?.code ?? 'INTERNAL');
     req.log?.error({ err: error }, appError ? appError.message : 'unhandled error');
   }
   if (status === 503) res.setHeader('Retry-After', '5');
