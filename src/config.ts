@@ -110,6 +110,8 @@ export interface Config {
     commitTime?: string;
     environment: string;
   };
+  /** NODE_ENV as given: `production` turns on the start's warnings about open endpoints. */
+  nodeEnv?: string;
   shutdownTimeoutMs: number;
   requestTimeoutMs: number;
   chaos: { enabled: boolean; token?: string };
@@ -218,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
       commitTime: e.GIT_COMMIT_TIME,
       environment: e.DEPLOYMENT_ENVIRONMENT ?? e.NODE_ENV ?? 'development',
     },
+    nodeEnv: e.NODE_ENV,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     chaos: { enabled: e.CHAOS_ENABLED, token: e.CHAOS_TOKEN },

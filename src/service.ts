@@ -11,6 +11,7 @@ import { openCache } from './cache/open-cache';
 import { chaosModule, type ChaosModule } from './chaos';
 import type { Config } from './config';
 import { doraModule, type DoraModule, type DoraModuleOptions } from './dora';
+import { warnOpenEndpoints } from './dora/open-endpoints';
 import type { Database } from './store/database';
 import { openDatabase } from './store/open-database';
 import { createLogger, type Logger } from './telemetry/logger';
@@ -58,6 +59,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   if (!chaosReady) logger.warn('chaos: the faults other replicas set are not read yet; they apply once redis answers');
 
   const dora = doraModule({ config, db, logger, metrics }, overrides.dora);
+  warnOpenEndpoints(config, logger);
   // After the migrations (openDatabase ran them); never fails the start.
   await dora.recordOwnDeployment();
 
