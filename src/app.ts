@@ -57,8 +57,9 @@ export function createApp(deps: AppDeps): App {
   metrics.buildInfo.set({ service: config.service.name, version: config.service.version, commit: config.service.commitSha ?? 'unknown' }, 1);
   const sampleDependencies = () => {
     const s = db.stats();
-    metrics.dbPoolConnections.set({ state: 'total' }, s.total);
+    // States that partition the pool, so a sum over them is its size (no double counting).
     metrics.dbPoolConnections.set({ state: 'idle' }, s.idle);
+    metrics.dbPoolConnections.set({ state: 'in_use' }, s.total - s.idle);
     metrics.dbPoolWaiting.set(s.waiting);
     const redis = cache.connected();
     if (redis !== undefined) metrics.redisConnected.set(redis ? 1 : 0);

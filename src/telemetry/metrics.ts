@@ -80,7 +80,7 @@ export function createMetrics(): Metrics {
     }),
     dbPoolConnections: new Gauge({
       name: 'cloudmart_db_pool_connections',
-      help: 'Postgres pool connections by state (total, idle)',
+      help: 'Postgres pool connections by state (idle, in_use); their sum is the open connections',
       labelNames: ['state'],
       registers,
     }),

@@ -37,6 +37,14 @@ describe('GET /metrics', () => {
     }
   });
 
+  test('When the pool is sampled, then its connections are split into idle and in_use, which add up to the open connections', async () => {
+    await request(t.app).get('/api/products/4').expect(200);
+    const text = (await request(t.app).get('/metrics').expect(200)).text;
+    const states = samples(text, 'cloudmart_db_pool_connections').map((l) => /state="([^"]+)"/.exec(l)?.[1]);
+    assert.deepEqual(states.sort(), ['idle', 'in_use']);
+    assert.match(text, /^# HELP cloudmart_db_pool_connections .*\(idle, in_use\)/m);
+  });
+
   test('When /metrics and /health are requested, then they are not counted as traffic', async () => {
     await request(t.app).get('/health').expect(200);
     await request(t.app).get('/health/ready').expect(200);
