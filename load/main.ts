@@ -79,15 +79,22 @@ async function runScenario(scenario: Scenario, opts: LoadOptions, baseUrl: strin
     const result = await runLoad(settings);
     return summarize(result, scenario, { url: baseUrl, rate, interrupted: signal.aborted, fault });
   } finally {
-    try {
-      await chaos.clear();
-      // A margin over the replicas' sync bound, for a loaded machine.
-      fault.cleared = await chaos.confirmCleared(REPLICA_SYNC_MS + 1000);
-      io.stderr.write(fault.cleared ? 'fault off\n' : `the fault is still on; clear it with:\n  ${chaos.curlClear()}\n`);
-    } catch (err) {
-      const why = err instanceof ChaosClientError ? err.message : String(err);
-      io.stderr.write(`could not switch the fault off (${why}); clear it with:\n  ${chaos.curlClear()}\n`);
-    }
+    // Only a fault this run switched on is switched off: when the PUT was refused (chaos off,
+    // a wrong token), there is nothing to clear, and the refusal is the one line worth reading.
+    // (A PUT that timed out unanswered may still have landed: its ttl switches it off.)
+    if (fault.switchedOn) await switchOff(chaos, fault, io);
+  }
+}
+
+async function switchOff(chaos: ChaosClient, fault: NonNullable<Summary['fault']>, io: Io): Promise<void> {
+  try {
+    await chaos.clear();
+    // A margin over the replicas' sync bound, for a loaded machine.
+    fault.cleared = await chaos.confirmCleared(REPLICA_SYNC_MS + 1000);
+    io.stderr.write(fault.cleared ? 'fault off\n' : `the fault is still on; clear it with:\n  ${chaos.curlClear()}\n`);
+  } catch (err) {
+    const why = err instanceof ChaosClientError ? err.message : String(err);
+    io.stderr.write(`could not switch the fault off (${why}); clear it with:\n  ${chaos.curlClear()}\n`);
   }
 }
 
