@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { sampleFrom } from '../helpers/metrics-text';
 import { createTestDatabase, REDIS_URL, sql, type TestDatabase } from '../../testkit/postgres';
 import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
 import { AppError } from '../../src/domain/errors';
@@ -92,9 +93,16 @@ describe('bad input to POST /api/orders', () => {
   });
 
   test('When bad input is refused, then the failure is counted by reason', async () => {
-    const text = await request(t.app).get('/metrics').expect(200);
-    assert.match(text.text, /cloudmart_orders_failed_total\{reason="validation_failed"\} \d+/);
-    assert.match(text.text, /cloudmart_orders_failed_total\{reason="unknown_product"\} \d+/);
+    const failed = async (reason: string) =>
+      sampleFrom((await request(t.app).get('/metrics').expect(200)).text, 'cloudmart_orders_failed_total', { reason }) ?? 0;
+    const before = { validation: await failed('validation_failed'), unknown: await failed('unknown_product') };
+    await request(t.app).post('/api/orders').send({ items: [], customerEmail: email }).expect(400);
+    await request(t.app)
+      .post('/api/orders')
+      .send({ items: [{ productId: 987654, quantity: 1 }], customerEmail: email })
+      .expect(422);
+    assert.equal(await failed('validation_failed'), before.validation + 1, 'one validation failure counted');
+    assert.equal(await failed('unknown_product'), before.unknown + 1, 'one unknown product counted');
   });
 });
 
