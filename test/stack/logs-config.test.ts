@@ -47,8 +47,9 @@ test('Loki 3: TSDB index, schema v13, filesystem storage, structured metadata al
   assert.ok(loki.common.storage.filesystem);
   assert.equal(loki.limits_config.allow_structured_metadata, true);
   assert.equal(loki.auth_enabled, false);
-  // retention needs the compactor's delete request store in Loki 3
-  if (loki.compactor?.retention_enabled) assert.equal(loki.compactor.delete_request_store, 'filesystem');
+  // Retention is on, and in Loki 3 it needs the compactor's delete request store.
+  assert.equal(loki.compactor.retention_enabled, true);
+  assert.equal(loki.compactor.delete_request_store, 'filesystem');
 });
 
 test('Promtail: Docker service discovery on the socket, filtered by the compose label', () => {
