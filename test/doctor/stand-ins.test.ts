@@ -15,11 +15,14 @@ import { lineOf, runDoctor } from './run-doctor';
 
 type Handler = (req: http.IncomingMessage, url: URL) => { status: number; body: unknown } | undefined;
 
-async function standIn(handler: Handler): Promise<{ url: string; seen: http.IncomingHttpHeaders[]; close(): void }> {
-  const seen: http.IncomingHttpHeaders[] = [];
+/** What a stand-in was asked: the path and the credentials sent with it. */
+type Seen = { path: string; authorization?: string };
+
+async function standIn(handler: Handler): Promise<{ url: string; seen: Seen[]; close(): void }> {
+  const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
-    seen.push(req.headers);
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    seen.push({ path: url.pathname, authorization: req.headers.authorization });
     const answer = handler(req, url) ?? { status: 404, body: { message: 'Not found' } };
     res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json' });
     res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
@@ -36,6 +39,7 @@ async function standIn(handler: Handler): Promise<{ url: string; seen: http.Inco
 }
 
 const PASSWORD = 'stand-in-password';
+const BASIC = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 const DATASOURCES = [
   { id: 1, uid: 'prometheus', orgId: 1, name: 'Prometheus', type: 'prometheus' },
   { id: 2, uid: 'loki', orgId: 1, name: 'Loki', type: 'loki' },
@@ -59,8 +63,7 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
   before(async () => {
     grafana = await standIn((req, url) => {
       if (url.pathname === '/api/health') return { status: 200, body: { commit: '0000000', database: 'ok', version: '12.4.2' } };
-      const expected = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
-      if (req.headers.authorization !== expected) return { status: 401, body: { message: 'Invalid username or password' } };
+      if (req.headers.authorization !== BASIC) return { status: 401, body: { message: 'Invalid username or password' } };
       if (url.pathname === '/api/datasources') return { status: 200, body: DATASOURCES };
       const m = /^\/api\/datasources\/uid\/([\w-]+)\/health$/.exec(url.pathname);
       if (m) {
@@ -114,8 +117,28 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
 
   test('healthy: datasources checked with the admin password from the environment, Elasticsearch skipped without the profile', async () => {
     lokiDown = false;
+    grafana.seen.length = 0;
+    loki.seen.length = 0;
     const run = await runDoctor(args(), { GRAFANA_ADMIN_PASSWORD: PASSWORD });
     assert.equal(run.code, 0, run.stdout);
+    // The password goes to Grafana's authenticated API only: not to /api/health, never to Loki.
+    assert.deepEqual(
+      grafana.seen.sort((a, b) => a.path.localeCompare(b.path)),
+      [
+        { path: '/api/datasources', authorization: BASIC },
+        { path: '/api/datasources/uid/alertmanager/health', authorization: BASIC },
+        { path: '/api/datasources/uid/jaeger/health', authorization: BASIC },
+        { path: '/api/datasources/uid/loki/health', authorization: BASIC },
+        { path: '/api/datasources/uid/prometheus/health', authorization: BASIC },
+        { path: '/api/health', authorization: undefined },
+      ],
+    );
+    assert.ok(loki.seen.length > 0, 'Loki was asked');
+    assert.deepEqual(
+      loki.seen.filter((s) => s.authorization !== undefined),
+      [],
+      'no credentials sent to Loki',
+    );
     assert.match(lineOf(run.stdout, 'grafana', 'up')?.text ?? '', /up \(version 12\.4\.2\)/);
     const ds = lineOf(run.stdout, 'grafana', 'datasources');
     assert.equal(ds?.mark, 'ok', run.stdout);
