@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseLoadArgs } from '../../load/args';
 import { DOCTOR_ENV, ENDPOINTS, parseDoctorArgs } from '../../scripts/doctor/options';
+import { MINIMUM_NODE } from '../../src/require-node';
 import { composeFiles, composeServices, publishedPorts, repoRoot } from '../helpers/stack';
+import { pinnedVersions } from '../helpers/tools';
 
 // ------------------------------------------------------------ the documents
 
@@ -460,4 +462,38 @@ test('the Prometheus scrape jobs the doctor knows are the ones prometheus.yml de
   ).scrape_configs.map((j) => j.job_name);
   const doctor = readFileSync(path.join(repoRoot, 'scripts', 'doctor', 'checks.ts'), 'utf8');
   for (const job of jobs) assert.match(doctor, new RegExp(`['\\s]${job}'?: \\{ service: '`), `the doctor names the Compose service behind job ${job}`);
+});
+
+// ------------------------------------------------------------------ Node.js
+
+/**
+ * Records of past measurements, which name the runtime they ran on by design: the whole of
+ * docs/benchmark.md, and elsewhere a version in a sentence that says it was measured.
+ */
+const MEASUREMENT_RECORDS = new Set(['docs/benchmark.md']);
+
+test('every Node.js version the docs state is the pin of tools/versions.env or at least the minimum of src/require-node.ts', () => {
+  const pin = pinnedVersions().NODE_VERSION ?? '';
+  assert.match(pin, /^\d+\.\d+\.\d+$/, 'tools/versions.env has NODE_VERSION');
+  const minimumMajor = Number.parseInt(MINIMUM_NODE, 10);
+  const pinMajor = Number.parseInt(pin, 10);
+  assert.ok(pinMajor >= minimumMajor, `the pin ${pin} is at least MINIMUM_NODE ${MINIMUM_NODE}`);
+  let seen = 0;
+  const bad = failures((d) => {
+    if (MEASUREMENT_RECORDS.has(d.file)) return [];
+    const out: string[] = [];
+    for (const m of d.text.matchAll(/\bNode(?:\.js)?\**\s+v?(\d+(?:\.\d+){0,2})(?![.\d])/g)) {
+      const version = m[1] ?? '';
+      const at = m.index;
+      if (/\bmeasured\b/.test(d.text.slice(Math.max(0, at - 120), at + 60))) continue;
+      seen++;
+      const major = Number.parseInt(version, 10);
+      const full = version.split('.').length === 3;
+      if (major < minimumMajor) out.push(`Node.js ${version} (the minimum is ${MINIMUM_NODE}, src/require-node.ts)`);
+      else if (full && major === pinMajor && version !== pin) out.push(`Node.js ${version} (the pin is ${pin}, tools/versions.env)`);
+    }
+    return out;
+  });
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 4, `only ${seen} Node.js versions found`);
 });
