@@ -257,18 +257,26 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const body = JSON.stringify({ items: [{ productId: 4, quantity: 1 }], customerEmail: 'late-body@example.com' });
       const { port } = new URL(server.url);
       const response = await new Promise<string>((resolve, reject) => {
+        // Two writes: the headers, asking to continue, then the body once the server has said
+        // 100 Continue, that is once it has parsed the headers and started the request without it.
         const socket = net.connect(Number(port), '127.0.0.1', () => {
           socket.write(
             `POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-              `traceparent: 00-${traceId}-${randomHex(8)}-01\r\nConnection: close\r\n\r\n`,
+              `Expect: 100-continue\r\ntraceparent: 00-${traceId}-${randomHex(8)}-01\r\nConnection: close\r\n\r\n`,
           );
-          setTimeout(() => socket.write(body), 100);
         });
         let received = '';
-        socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+        let sent = false;
+        socket.setEncoding('utf8').on('data', (chunk: string) => {
+          received += chunk;
+          if (!sent && received.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+            sent = true;
+            socket.write(body);
+          }
+        });
         socket.on('end', () => resolve(received)).on('error', reject);
       });
-      assert.match(response, /^HTTP\/1\.1 201 /);
+      assert.match(response, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
       const spans = await traceOf(jaeger, traceId);
       const root = spans.find((s) => s.kind === SERVER);
       assert.ok(root);
