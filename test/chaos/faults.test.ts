@@ -64,10 +64,10 @@ describe('injected faults (real Postgres and Redis)', () => {
     const slow = await timed(() => request(t.app).get('/api/products?limit=2'));
     assert.equal(slow.res.status, 200);
     assert.ok(slow.ms >= 390, `took ${Math.round(slow.ms)} ms`);
-    const other = await timed(() => request(t.app).get('/api/orders'));
-    assert.equal(other.res.status, 200);
-    assert.ok(other.ms < 390, `unaffected route took ${Math.round(other.ms)} ms`);
     assert.equal(await injected('latency'), 1);
+    // Another route is not delayed: the fault's counter, not a clock a loaded machine can stretch.
+    await request(t.app).get('/api/orders').expect(200);
+    assert.equal(await injected('latency'), 1, 'no latency injected into /api/orders');
   });
 
   test('When dbErrorRate is 1, then reads that reach Postgres and orders answer 503 DATABASE_UNAVAILABLE, and readiness stays up', async () => {
