@@ -497,3 +497,36 @@ test('every Node.js version the docs state is the pin of tools/versions.env or a
   assert.deepEqual(bad, []);
   assert.ok(seen >= 4, `only ${seen} Node.js versions found`);
 });
+
+// ------------------------------------------------------------------ the lab's order
+
+/** The seed catalog's stock by product id (ids are given in insertion order, from 1). */
+function seedStock(): Map<number, number> {
+  const sql = readFileSync(path.join(repoRoot, 'migrations', '0003_seed_catalog.up.sql'), 'utf8');
+  const rows = [...sql.matchAll(/^\s*\('[A-Z]{3}-\d{3}',.*,\s*(\d+)\)[,;]\s*$/gm)].map((m) => Number(m[1]));
+  return new Map(rows.map((stock, i) => [i + 1, stock]));
+}
+
+/** A class of 30 ordering ten times each, on one shared database. */
+const LAB_ORDERS = 300;
+
+test("the lab's order shows its status code and asks for a product whose seed stock lasts a class", () => {
+  const stock = seedStock();
+  assert.ok(stock.size >= 40, `only ${stock.size} seed products read from migrations/0003_seed_catalog.up.sql`);
+  for (const file of ['docs/lab.md', 'docs/lab.ko.md']) {
+    const orders = shellLines(readDoc(file)).filter((l) => /^curl .*\/api\/orders\b/.test(l.trim()) && /-X POST/.test(l));
+    assert.ok(orders.length >= 1, `${file} places an order`);
+    for (const line of orders) {
+      assert.match(line, /-w '[^']*%\{http_code\}|\s-i\s/, `${file}: the order's curl prints the status code`);
+      const body = JSON.parse(/-d '([^']+)'/.exec(line)?.[1] ?? '{}') as { items?: { productId: number; quantity: number }[] };
+      assert.ok(body.items?.length, `${file}: the order has items`);
+      for (const { productId, quantity } of body.items ?? []) {
+        const units = stock.get(productId) ?? 0;
+        assert.ok(
+          units >= quantity * LAB_ORDERS,
+          `${file}: product ${productId} starts with ${units} units, not enough for ${LAB_ORDERS} orders of ${quantity}`,
+        );
+      }
+    }
+  }
+});
