@@ -66,18 +66,13 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # reap; compose/app.yaml still sets `init: true` (Docker's tini) as a belt and
 # braces for `docker run` users who add --init. The telemetry register module is
 # loaded with --require before any instrumented module (pg, ioredis, express).
-# The heap flags are npm start's (a test keeps them equal). Node sizes V8's heap from
-# the container's memory limit, and under 512 MB that means a 1 MB young generation
-# semi-space instead of the 16 MB (Node 20) or 32 MB (Node 26) it gets on a large host:
-# measured in a 512 MB cgroup on Node 20, full telemetry ran 28 % slower (2,016 against
-# 2,809 req/s, CPU per request +53 %) on constant scavenging. Pinned, the container runs
-# what the benchmark measured. 8 MB, not the 16 MB used on Node 20: Node 26 carries about
-# 25 MB more outside the JS heap (a larger binary, the Maglev compiler that Node 20 left
-# off), and 16 MB put RSS under full telemetry at 151-177 MB, over the 150 MB target
-# (docs/benchmark.md).
+# The heap flags are npm start's (a test keeps them equal): Node sizes V8's young generation
+# from the container's memory limit, far smaller than on the host the benchmark ran on, so
+# they are pinned for the container to run what was measured (docs/benchmark.md, "Heap
+# flags on Node.js 26" and "Findings from the Node 20 measurements").
 # --no-allocation-site-pretenuring: spans wait in the batch processor about as long as the
-# gap between scavenges, so V8 decides their allocation sites hold long-lived objects
-# and allocates them straight into the old generation, where they die within
-# milliseconds and cost mark-compacts (the README's benchmark section has the numbers).
+# gap between scavenges, so V8 decides their allocation sites hold long-lived objects and
+# allocates them straight into the old generation, where only mark-compacts free them
+# (docs/benchmark.md, "Findings from the Node 20 measurements").
 STOPSIGNAL SIGTERM
 CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "--require", "./dist/telemetry/register.js", "dist/server.js"]

@@ -127,7 +127,7 @@ export function rateTimeToRestore(medianMs: number): Rating {
   return rateBelow(medianMs, RESTORE_THRESHOLDS_MS);
 }
 
-/** Up to and including each bound, as Four Keys' `<= .15`: exactly 15 % is Elite. */
+/** Up to and including each bound, as Four Keys' `<= .15`: a rate of exactly .15 is Elite. */
 export function rateChangeFailureRate(ratio: number): Rating {
   const t = CHANGE_FAILURE_THRESHOLDS;
   if (ratio <= t.elite) return 'elite';

@@ -34,7 +34,7 @@ export interface ProductFilter {
   afterId?: number;
 }
 
-/** LIKE treats % and _ as wildcards; a search for "50%" means the text "50%". */
+/** LIKE treats % and _ as wildcards; a search for "a_b" means the text "a_b". */
 function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

@@ -19,9 +19,9 @@ export interface LoggerOptions {
 /**
  * Asynchronous, batched writes: a synchronous write per line is the single largest
  * logging cost under load, and even an asynchronous write per line costs a thread-pool
- * round trip each. Lines collect until 4 KB are pending (a dozen request lines), and
- * anything pending is written at least every 100 ms, so a quiet service still shows its
- * lines promptly. flushLogger() drains the buffer on shutdown.
+ * round trip each. Lines collect until minLength bytes are pending (a dozen request lines),
+ * and periodicFlush writes whatever is pending on a short timer, so a quiet service still
+ * shows its lines promptly. flushLogger() drains the buffer on shutdown.
  */
 const BATCHED = { sync: false, minLength: 4096, periodicFlush: 100 } as const;
 

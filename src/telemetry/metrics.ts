@@ -6,7 +6,7 @@ import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentTyp
  * are contracts: the Grafana dashboards and Prometheus rules in docker/ query them.
  */
 
-// 5 ms to 10 s: the course's latency range, dense where a web API lives.
+// Seconds, from five milliseconds to ten seconds: the course's latency range, dense where a web API lives.
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type HttpLabels = 'method' | 'route' | 'status_code';

@@ -39,10 +39,10 @@ function protocolFrom(env: Env): Protocol {
  * export retries for up to OTEL_EXPORTER_OTLP_TIMEOUT holding its batch, and the batch span
  * processor (sdk-trace 3.1, like sdk-trace-base 2.12 before it) lets a failed export's cleanup
  * clear the flag of the next one, so in-flight exports ratchet up to the exporter's default
- * limit of 30: 30 × 512 spans, measured 17,500 live spans and +35 MB RSS in a minute. The
- * limit here is what a shutdown flush needs (the whole queue, one batch each) plus the one
- * export of normal operation; anything beyond it fails at once and its batch is dropped,
- * which is the point of a bounded queue.
+ * limit of 30 batches, and their spans stay live in memory (docs/benchmark.md, "A backend
+ * that is down"). The limit here is what a shutdown flush needs (the whole queue, one batch
+ * each) plus the one export of normal operation; anything beyond it fails at once and its
+ * batch is dropped, which is the point of a bounded queue.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded per protocol, see above */
 function otlpExporter(protocol: Protocol, target: { url: string; headers: Record<string, string> } | undefined, concurrencyLimit: number): SpanExporter {
@@ -91,8 +91,8 @@ function elasticTarget(env: Env): { url: string; headers: Record<string, string>
  * already bound the response to it.
  *
  * This replaces the Express instrumentation, which wrapped every middleware layer and ran
- * route bookkeeping in each, even with all its spans turned off: dropping it took the
- * cached list from 0.44× to 0.50× of bare throughput in one interleaved bench run.
+ * route bookkeeping in each, even with all its spans turned off, a cost every request paid
+ * (docs/benchmark.md, "No Express instrumentation").
  */
 function routeOnClose(_span: Span, response: IncomingMessage | ServerResponse): void {
   if (!(response instanceof ServerResponse)) return;
@@ -116,9 +116,9 @@ type BatchSettings = Required<Pick<BatchSpanProcessorOptions, 'maxQueueSize' | '
  * The batch processor's settings from the standard OTEL_BSP_* variables, read here because
  * the SDK 3 BatchSpanProcessor reads no environment (NodeSDK only reads OTEL_BSP_* for the
  * processors it builds itself). One default differs from the SDK's: batches of 128 spans,
- * not 512. Serializing a batch blocks the event loop, and 512 spans took about 2.5 ms under
- * load, a stall the requests queued behind it pay (the bench's p99 for the product list:
- * 13.5 → 10.4 ms, same throughput).
+ * not 512. Serializing a batch blocks the event loop, a stall the requests queued behind it
+ * pay, and a smaller batch makes that stall shorter (docs/benchmark.md, "Findings from the
+ * Node 20 measurements").
  */
 function batchSettings(env: Env): BatchSettings {
   const positive = (v: string | undefined, fallback: number) => (Number(v) > 0 ? Number(v) : fallback);

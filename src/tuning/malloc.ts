@@ -10,10 +10,10 @@ const MMAP_THRESHOLD_BYTES = 32 * 1024;
 
 /**
  * Has glibc give every allocation of 32 kB or more its own mapping, returned to the system
- * when freed. By default the threshold follows the largest block freed (up to 32 MB), so
- * after a few large blocks come and go, later ones are carved from malloc's heaps and their
- * pages stay resident: about 16 MB of RSS under full telemetry, and most of what PGlite's
- * start (about 100 MB malloced and freed) leaves behind in the embedded mode. The same as
+ * when freed. By default the threshold rises to the largest block freed, so after a few
+ * large blocks come and go, later ones are carved from malloc's heaps and their pages stay
+ * resident, under full telemetry and, most of all, after PGlite's start in the embedded mode
+ * (docs/benchmark.md, "Freed memory back to the system"). The same as
  * glibc's documented tunable GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 (which the
  * image sets), set from here so that `npm start` needs no environment and the switch stays
  * CLOUDMART_TUNING (and EMBEDDED_LOW_MEMORY). Needs glibc and Node's experimental node:ffi,
