@@ -118,7 +118,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   },
   errors: {
     name: 'errors',
-    description: 'browse while half the requests are answered 500 (trips HTTPErrorRate after ~3 min)',
+    description: 'browse while half the requests are answered 500 (trips HTTPErrorRate after ~2.5 min)',
     connections: 10,
     rate: 50,
     durationSeconds: 240,
@@ -128,7 +128,7 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   },
   slow: {
     name: 'slow',
-    description: 'browse while every request is delayed 800 ms (trips HighRequestLatency after ~2 min)',
+    description: 'browse while every request is delayed 800 ms (trips HighRequestLatency after ~1.5 min)',
     connections: 10,
     durationSeconds: 150,
     expected: {},

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseLoadArgs } from '../../load/args';
+import { scenarios } from '../../load/scenarios';
 import { DOCTOR_ENV, ENDPOINTS, parseDoctorArgs } from '../../scripts/doctor/options';
 import { MINIMUM_NODE } from '../../src/require-node';
 import { composeFiles, composeServices, publishedPorts, repoRoot } from '../helpers/stack';
@@ -529,4 +530,158 @@ test("the lab's order shows its status code and asks for a product whose seed st
       }
     }
   }
+});
+
+// ------------------------------------------------------ figures that follow from files
+
+/** "15s", "2m", "1m30s", "1h" -> seconds. */
+function seconds(d: string): number {
+  let total = 0;
+  for (const m of d.matchAll(/(\d+)(h|m|s)/g)) total += Number(m[1]) * { h: 3600, m: 60, s: 1 }[m[2] as 'h' | 'm' | 's'];
+  return total;
+}
+
+const prometheusConfig = parseYaml(readFileSync(path.join(repoRoot, 'docker', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+  global: { evaluation_interval: string };
+};
+const evaluationSeconds = seconds(prometheusConfig.global.evaluation_interval);
+
+/** Every alerting rule's `for:`, by alert name. */
+function alertFor(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of readdirSync(path.join(repoRoot, 'docker', 'prometheus', 'rules')).filter((x) => /\.ya?ml$/.test(x))) {
+    const doc = parseYaml(readFileSync(path.join(repoRoot, 'docker', 'prometheus', 'rules', f), 'utf8')) as {
+      groups: { interval?: string; rules: { alert?: string; for?: string }[] }[];
+    };
+    for (const g of doc.groups) {
+      assert.equal(g.interval, undefined, `rules/${f}: a group's own interval would change the timings below`);
+      for (const r of g.rules) if (r.alert) out.set(r.alert, seconds(r.for ?? '0s'));
+    }
+  }
+  return out;
+}
+
+/**
+ * When an alert fires after its condition starts to hold, as the docs state it: pending at the
+ * first evaluation that sees the condition (the rate window needs a few scrapes first: up to two
+ * evaluation intervals), firing at the evaluation after `for:` has passed.
+ */
+function firesAfter(alert: string): number {
+  const forSeconds = alertFor().get(alert);
+  assert.ok(forSeconds !== undefined, `alert ${alert} is defined in docker/prometheus/rules/`);
+  return forSeconds + 2 * evaluationSeconds;
+}
+
+/** 150 -> "2½" (English prose), "2.5" (tables, the load tool), "2분 30초" (Korean). */
+const minutes = {
+  en: (s: number) => `${Math.floor(s / 60) || ''}${s % 60 === 30 ? '½' : s % 60 === 0 ? '' : `:${s % 60}`}`,
+  decimal: (s: number) => String(s / 60),
+  ko: (s: number) => `${Math.floor(s / 60)}분${s % 60 ? ` ${s % 60}초` : ''}`,
+};
+
+const dashboard = (file: string) =>
+  JSON.parse(readFileSync(path.join(repoRoot, 'docker', 'grafana', 'dashboards', file), 'utf8')) as {
+    refresh: string;
+    panels: { title: string; fieldConfig?: { defaults?: { unit?: string } } }[];
+  };
+
+/** A figure in a doc: the regex must match, and its groups must read the values derived from the files. */
+interface Figure {
+  file: string;
+  re: RegExp;
+  want: string[];
+  from: string;
+}
+
+function figures(): Figure[] {
+  const http = firesAfter('HTTPErrorRate');
+  const db = firesAfter('DatabaseConnectionFailed');
+  const httpFor = `${(alertFor().get('HTTPErrorRate') ?? 0) / 60}m`;
+  const dora = `${seconds(dashboard('dora.json').refresh)}`;
+  const red = dashboard('cloudmart-red.json');
+  const ratioUnit = red.panels.find((p) => p.title === '5xx error ratio')?.fieldConfig?.defaults?.unit;
+  const errorRate = scenarios.errors.fault?.errorRate ?? 0;
+  const ratio = ratioUnit === 'percentunit' ? `${errorRate * 100} %` : String(errorRate);
+  const rules = 'docker/prometheus/ (evaluation_interval, rules `for:`)';
+  return [
+    {
+      file: 'docs/lab.md',
+      re: /turns \*\*pending\*\* within about (\d+) s \(the rule\s+is evaluated every (\d+) s/,
+      want: [`${2 * evaluationSeconds}`, `${evaluationSeconds}`],
+      from: rules,
+    },
+    { file: 'docs/lab.md', re: /`for: (\w+)`, about (\S+) minutes after the start/, want: [httpFor, minutes.en(http)], from: rules },
+    { file: 'docs/lab.md', re: /the alert fired at about (\S+)\. /, want: [minutes.en(http)], from: rules },
+    { file: 'docs/lab.md', re: /After about (\S+) minutes Prometheus fires\s+\*\*DatabaseConnectionFailed\*\*/, want: [minutes.en(db)], from: rules },
+    {
+      file: 'docs/lab.ko.md',
+      re: /`HTTPErrorRate`가 (\d+)초 안쪽에 \*\*pending\*\*이 됩니다\(룰은 (\d+)초마다/,
+      want: [`${2 * evaluationSeconds}`, `${evaluationSeconds}`],
+      from: rules,
+    },
+    {
+      file: 'docs/lab.ko.md',
+      re: /`for: (\w+)`이 지나면 \*\*firing\*\*, 시작부터 약 (\d+분(?: \d+초)?) 뒤입니다/,
+      want: [httpFor, minutes.ko(http)],
+      from: rules,
+    },
+    { file: 'docs/lab.ko.md', re: /알림은 (\d+분(?: \d+초)?)쯤 울렸습니다/, want: [minutes.ko(http)], from: rules },
+    { file: 'docs/lab.ko.md', re: /(\d+분(?: \d+초)?)쯤 지나면 Prometheus에서\s+\*\*DatabaseConnectionFailed\*\*/, want: [minutes.ko(db)], from: rules },
+    {
+      file: 'docs/load-and-chaos.md',
+      re: /rules are evaluated\s+every (\d+) s, so an alert fires about its `for:` plus (\d+)–(\d+) s/,
+      want: [`${evaluationSeconds}`, `${evaluationSeconds}`, `${3 * evaluationSeconds}`],
+      from: rules,
+    },
+    { file: 'docs/lab.md', re: /\*\*DORA four keys\*\* dashboard in Grafana shows the same, refreshed every (\d+) s/, want: [dora], from: 'dora.json refresh' },
+    { file: 'docs/lab.ko.md', re: /\*\*DORA four keys\*\* 대시보드에도 같은 값이 (\d+)초마다 갱신됩니다/, want: [dora], from: 'dora.json refresh' },
+    {
+      file: 'docs/lab.md',
+      re: /\*5xx error ratio\* is near ([\d.]+(?: %)?) and/,
+      want: [ratio],
+      from: `the errors scenario's errorRate on a ${ratioUnit} panel`,
+    },
+    {
+      file: 'docs/lab.ko.md',
+      re: /error\s+ratio\*는 ([\d.]+(?: %)?) 근처/,
+      want: [ratio],
+      from: `the errors scenario's errorRate on a ${ratioUnit} panel`,
+    },
+  ];
+}
+
+test('alert timings, dashboard refreshes and panel values the docs state are the ones the files they describe give', () => {
+  const bad: string[] = [];
+  for (const f of figures()) {
+    const m = f.re.exec(readFileSync(path.join(repoRoot, f.file), 'utf8'));
+    if (!m) bad.push(`${f.file}: no longer says ${f.re} (reword the check with the text)`);
+    else if (m.slice(1).join(' | ') !== f.want.join(' | ')) bad.push(`${f.file}: says ${m.slice(1).join(' | ')}, ${f.from} give ${f.want.join(' | ')}`);
+  }
+  assert.deepEqual(bad, []);
+});
+
+test("the Fires-after column of load-and-chaos.md and the load scenarios' descriptions follow from the rules", () => {
+  const bad: string[] = [];
+  let rows = 0;
+  for (const line of readFileSync(path.join(repoRoot, 'docs', 'load-and-chaos.md'), 'utf8').split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    const alert = /^\*\*(\w+)\*\*/.exec(cells[2] ?? '')?.[1];
+    const after = /^([\d.]+) min$/.exec(cells[3] ?? '')?.[1];
+    if (!alert || !after) continue;
+    rows++;
+    if (after !== minutes.decimal(firesAfter(alert)))
+      bad.push(`load-and-chaos.md: ${alert} fires after about ${after} min, the rules give ${minutes.decimal(firesAfter(alert))}`);
+  }
+  assert.ok(rows >= 4, `only ${rows} rows of the Fires-after table read`);
+  let described = 0;
+  for (const s of Object.values(scenarios)) {
+    const m = /trips (\w+) after ~([\d.]+) min/.exec(s.description);
+    if (!m) continue;
+    described++;
+    const want = minutes.decimal(firesAfter(m[1] ?? ''));
+    if (m[2] !== want) bad.push(`load/scenarios.ts ${s.name}: trips ${m[1]} after ~${m[2]} min, the rules give ${want}`);
+    if (s.durationSeconds < firesAfter(m[1] ?? '')) bad.push(`load/scenarios.ts ${s.name}: ${s.durationSeconds} s ends before ${m[1]} fires`);
+  }
+  assert.ok(described >= 2, `only ${described} scenarios say which alert they trip`);
+  assert.deepEqual(bad, []);
 });
