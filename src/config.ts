@@ -17,9 +17,31 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const nonEmpty = z.string().trim().min(1);
 
-const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** pino's levels, which LOG_LEVEL takes; the logger checks against the same list. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-// Every variable the service reads, with its default. Unset and empty both mean "use the default".
+/*
+ * Every variable the service reads, with its default, except the tracer's, which are left
+ * to the telemetry bootstrap (src/telemetry/register.ts and the module it starts) because
+ * they only mean something to the tracer APM_AGENT picks, and the OpenTelemetry SDK and the
+ * Elastic agent read most of them themselves. The bootstrap imports this module for the
+ * service's identity and log level, which it can because this module loads no instrumented
+ * module (only node:fs, node:path and zod). What the bootstrap reads on its own:
+ *   register.ts  APM_AGENT, OTEL_SDK_DISABLED (which tracer starts);
+ *   elastic.ts   ELASTIC_LEAN, and defaults for ELASTIC_APM_SERVER_URL, ELASTIC_APM_SERVICE_VERSION,
+ *                ELASTIC_APM_ENVIRONMENT, ELASTIC_APM_CLOUD_PROVIDER, ELASTIC_APM_CENTRAL_CONFIG,
+ *                ELASTIC_APM_LOG_LEVEL (the agent reads every ELASTIC_APM_* variable itself too);
+ *   otel.ts      OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+ *                OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, the batch
+ *                processor's OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+ *                OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, and ELASTIC_APM_SERVER_URL,
+ *                ELASTIC_APM_API_KEY, ELASTIC_APM_SECRET_TOKEN for the APM server's OTLP intake;
+ *                it sets OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER to none when unset.
+ * The SDK reads every other OTEL_* variable itself (docs/telemetry.md). Two reads are not
+ * settings of the service: src/tuning/malloc.ts checks whether glibc's GLIBC_TUNABLES already
+ * sets what it would, and `npm run dora:deploy` (src/scripts/dora-deploy.ts), a client of the
+ * service, reads CLOUDMART_URL and WEBHOOK_TOKEN. Unset and empty both mean "use the default".
+ */
 const envSchema = z.object({
   PORT: port.default(3000),
   HOST: nonEmpty.default('0.0.0.0'),
@@ -48,7 +70,7 @@ const envSchema = z.object({
   // Performance switch (docs/benchmark.md): false parses every hit and serialises it again.
   CACHE_SERVE_STORED: bool.default(true),
 
-  LOG_LEVEL: z.enum(logLevels).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FILE: nonEmpty.optional(),
   METRICS_ENABLED: bool.default(true),
   // The measured optimisations in src/tuning/; false runs the textbook path.
@@ -95,7 +117,7 @@ export interface Config {
   cacheTtlSeconds: number;
   /** Send a cached product or page as the JSON text stored, without parsing it. */
   cacheServeStored: boolean;
-  logLevel: (typeof logLevels)[number];
+  logLevel: (typeof LOG_LEVELS)[number];
   logFile?: string;
   metricsEnabled: boolean;
   /** Whether the measured optimisations in src/tuning/ run; false is the textbook path. */

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { LOG_LEVELS } from '../config';
 import { currentTraceIds } from './request-span';
 
 export type { Logger } from 'pino';
 
-const levels = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const levels = new Set<string>(LOG_LEVELS);
 
 export interface LoggerOptions {
   level?: string;
