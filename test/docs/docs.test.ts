@@ -685,3 +685,33 @@ test("the Fires-after column of load-and-chaos.md and the load scenarios' descri
   assert.ok(described >= 2, `only ${described} scenarios say which alert they trip`);
   assert.deepEqual(bad, []);
 });
+
+// ------------------------------------------------------------ the lab's services
+
+test("the lab's service list and healthcheck list are the services of its profile (core set + exporters)", () => {
+  const profilesOf = (s: (typeof services)[number]) => (s.svc.profiles ?? []) as string[];
+  const inLab = services.filter((s) => profilesOf(s).length === 0 || profilesOf(s).includes('exporters'));
+  const names = new Set(inLab.map((s) => s.name));
+  const healthy = new Set(inLab.filter((s) => s.svc.healthcheck && s.svc.healthcheck.disable !== true).map((s) => s.name));
+  /** "backend, lb (nginx, …), Postgres, …" -> service names: the first word of each item, lower case. */
+  const list = (text: string) =>
+    new Set(
+      text
+        .replace(/\([^)]*\)/g, '')
+        .split(/,\s*/)
+        .map((w) => w.trim().toLowerCase())
+        .filter(Boolean),
+    );
+  for (const [file, servicesRe, healthRe] of [
+    ['docs/lab.md', /\(`--profile exporters`\):\s+([^.]+)\. The/, /one with a\s+healthcheck \(([^)]+)\)/],
+    ['docs/lab.ko.md', /\(`--profile exporters`\)로 진행합니다\.\s+([^.]+)가 뜹니다/, /헬스체크가 있는 서비스\(([^)]+)\)/],
+  ] as const) {
+    const text = readFileSync(path.join(repoRoot, file), 'utf8');
+    const listed = servicesRe.exec(text)?.[1];
+    assert.ok(listed, `${file}: the list of the lab's services`);
+    assert.deepEqual([...list(listed)].sort(), [...names].sort(), `${file}: the services of the core set and the exporters`);
+    const checked = healthRe.exec(text)?.[1];
+    assert.ok(checked, `${file}: the list of services with a healthcheck`);
+    assert.deepEqual([...list(checked)].sort(), [...healthy].sort(), `${file}: the services with a healthcheck`);
+  }
+});
