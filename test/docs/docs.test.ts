@@ -715,3 +715,21 @@ test("the lab's service list and healthcheck list are the services of its profil
     assert.deepEqual([...list(checked)].sort(), [...healthy].sort(), `${file}: the services with a healthcheck`);
   }
 });
+
+test('the Korean lab marks a checkpoint (**확인:**) wherever the English one says **You should see**, step by step', () => {
+  /** Checkpoints per `## ` section. */
+  const checkpoints = (file: string, mark: RegExp) =>
+    readFileSync(path.join(repoRoot, file), 'utf8')
+      .split(/^## /m)
+      .slice(1)
+      .map((section) => `${section.split('\n')[0]}: ${[...section.matchAll(mark)].length}`);
+  const en = checkpoints('docs/lab.md', /\*\*you should\s+see\*\*/gi);
+  const ko = checkpoints('docs/lab.ko.md', /\*\*확인:\*\*/g);
+  assert.equal(en.length, ko.length, 'both labs have the same steps');
+  assert.deepEqual(
+    ko.map((k) => k.replace(/^.*: /, '')),
+    en.map((e) => e.replace(/^.*: /, '')),
+    `checkpoints per step, English: ${en.join('; ')}`,
+  );
+  assert.ok(en.reduce((n, e) => n + Number(e.replace(/^.*: /, '')), 0) >= 6);
+});
