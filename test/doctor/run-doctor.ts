@@ -2,6 +2,7 @@
  * Runs `npm run doctor`'s entry point as a child process, the way a student runs it
  * (tsx, repo root as working directory), with only the environment given.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ROOT } from '../../testkit/server-process';
 
@@ -44,7 +45,8 @@ export function lineOf(stdout: string, component: string, check: string): { mark
 }
 
 /** Stack traces look like "    at fn (file:line:col)"; the doctor must never print one. */
-export function assertNoStackTrace(run: DoctorRun): string | undefined {
+export function assertNoStackTrace(run: DoctorRun): void {
   const all = `${run.stdout}\n${run.stderr}`;
-  return /^\s+at .+[:(]\d+/m.test(all) || /\b(TypeError|ReferenceError|SyntaxError|Error):/.test(all) ? all : undefined;
+  assert.doesNotMatch(all, /^\s+at .+[:(]\d+/m, 'no stack frame in the output');
+  assert.doesNotMatch(all, /\b(TypeError|ReferenceError|SyntaxError|Error):/, 'no error class in the output');
 }
