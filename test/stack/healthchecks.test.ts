@@ -31,7 +31,7 @@ const ALPINE = ['sh', 'wget'];
 const IMAGES: Record<string, ImageFacts> = {
   'cloudmart/backend': {
     dockerfile: 'Dockerfile (this repository)',
-    base: 'node:20 bookworm-slim',
+    base: 'node, bookworm-slim (the version is ARG NODE_IMAGE in the Dockerfile)',
     can: ['sh', 'node'],
     read: 'at the tag',
   },
