@@ -10,6 +10,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { DoraModule } from '../../src/dora';
 import type { TestApp } from '../helpers/app';
+import { seriesFrom } from '../helpers/metrics-text';
 import { sql } from '../../testkit/postgres';
 import { requireTool } from '../helpers/tools';
 import { eventually } from '../helpers/wait';
@@ -23,16 +24,10 @@ const DAY = 24 * HOUR;
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000 - HOUR);
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
 
-/** One sample of the text exposition, or undefined when the series is absent. */
+/** The series of `name` with exactly these labels (window 30d unless given), or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries({ window: '30d', ...labels });
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    if (wanted.every(([k, v]) => have.get(k) === v) && have.size === wanted.length) return Number(m[3]);
-  }
-  return undefined;
+  return seriesFrom(text, name).find((s) => Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))?.value;
 }
 
 async function loadFixture(t: TestApp): Promise<void> {

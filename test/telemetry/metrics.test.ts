@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app';
-
-function samples(text: string, name: string): string[] {
-  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-}
+import { seriesFrom } from '../helpers/metrics-text';
 
 describe('GET /metrics', () => {
   let t: TestApp;
@@ -33,14 +30,14 @@ describe('GET /metrics', () => {
       'cloudmart_build_info',
       'cloudmart_redis_connected',
     ]) {
-      assert.ok(samples(text, name).length > 0, name);
+      assert.ok(seriesFrom(text, name).length > 0, name);
     }
   });
 
   test('When the pool is sampled, then its connections are split into idle and in_use, which add up to the open connections', async () => {
     await request(t.app).get('/api/products/4').expect(200);
     const text = (await request(t.app).get('/metrics').expect(200)).text;
-    const states = samples(text, 'cloudmart_db_pool_connections').map((l) => /state="([^"]+)"/.exec(l)?.[1]);
+    const states = seriesFrom(text, 'cloudmart_db_pool_connections').map((s) => s.labels.state);
     assert.deepEqual(states.sort(), ['idle', 'in_use']);
     assert.match(text, /^# HELP cloudmart_db_pool_connections .*\(idle, in_use\)/m);
   });
@@ -118,7 +115,7 @@ describe('METRICS_ENABLED=false', () => {
   test('When request metrics are off, then requests are served and not measured', async () => {
     await request(t.app).get('/api/products').expect(200);
     const text = (await request(t.app).get('/metrics').expect(200)).text;
-    assert.equal(samples(text, 'http_requests_total').length, 0);
-    assert.ok(samples(text, 'process_cpu_seconds_total').length > 0, 'runtime metrics stay');
+    assert.equal(seriesFrom(text, 'http_requests_total').length, 0);
+    assert.ok(seriesFrom(text, 'process_cpu_seconds_total').length > 0, 'runtime metrics stay');
   });
 });
