@@ -6,8 +6,9 @@ import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentTyp
  * are contracts: the Grafana dashboards and Prometheus rules in docker/ query them.
  */
 
-// Seconds, from five milliseconds to ten seconds: the course's latency range, dense where a web API lives.
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// Seconds: the bucket boundaries OpenTelemetry's HTTP semantic conventions advise for
+// http.server.request.duration, so these buckets and an OTLP export of the same metric agree.
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 export type HttpLabels = 'method' | 'route' | 'status_code';
 
