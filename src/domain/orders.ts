@@ -134,12 +134,18 @@ export class OrderService {
     return { data: orders, page: { limit, offset, total } };
   }
 
-  /** Cancels once: the status change and the stock restore commit together or not at all. */
-  async cancel(id: number): Promise<Order> {
+  /**
+   * Cancels once: the status change and the stock restore commit together or not at all.
+   * Only with the order's customer e-mail as proof; without it the order is "not found", the
+   * same answer as for an id that does not exist, so guessing ids tells nothing.
+   */
+  async cancel(id: number, customerEmail: string | undefined): Promise<Order> {
+    // Stored lower-cased by place(); compared the same way.
+    const email = customerEmail?.toLowerCase();
     const productIds = await this.db.transaction(async (tx) => {
-      if (!(await this.repo.markCancelled(tx, id))) {
+      if (email === undefined || !(await this.repo.markCancelled(tx, id, email))) {
         const existing = await this.repo.get(id, tx);
-        if (!existing) throw AppError.notFound(`order ${id}`);
+        if (!existing || existing.order.customerEmail !== email) throw AppError.notFound(`order ${id}`);
         throw AppError.conflict('ORDER_NOT_CANCELLABLE', `order ${id} is already ${existing.order.status}`);
       }
       const lines = await this.repo.lines(tx, id);

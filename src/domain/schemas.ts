@@ -72,6 +72,16 @@ export const orderRequest = z
 
 export type OrderRequest = z.infer<typeof orderRequest>;
 
+/**
+ * The proof that a cancel comes from the customer: the e-mail the order was placed with. Optional
+ * here, so a missing proof gets the same 404 as a wrong one (no id can be probed either way).
+ */
+export const cancelRequest = z
+  .object({
+    customerEmail: z.string().max(254).optional(),
+  })
+  .strict();
+
 export const idempotencyKey = z
   .string()
   .trim()

@@ -121,9 +121,12 @@ export class OrdersRepository {
     return id;
   }
 
-  /** Marks the order cancelled; false when it was not in the created state. */
-  async markCancelled(tx: Queryable, id: number): Promise<boolean> {
-    const rows = await tx.query(`UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status = 'created' RETURNING id`, [id]);
+  /** Marks the order cancelled; false when it was not in the created state or is not this customer's. */
+  async markCancelled(tx: Queryable, id: number, customerEmail: string): Promise<boolean> {
+    const rows = await tx.query(
+      `UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND customer_email = $2 AND status = 'created' RETURNING id`,
+      [id, customerEmail],
+    );
     return rows.length === 1;
   }
 

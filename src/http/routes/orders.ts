@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { OrderService } from '../../domain/orders';
-import { idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
+import { maskOrder, maskOrderPage } from '../../domain/privacy';
+import { cancelRequest, idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
 import { annotateSpan } from '../../telemetry/request-span';
 import { jsonBody } from '../json-body';
@@ -8,6 +9,16 @@ import { parseInput } from '../validate';
 
 /** In bytes: 100 kB. */
 export const BODY_LIMIT = 100 * 1024;
+
+/** Runs `handler` only when the request carries a body (the check type-is's hasBody makes). */
+function whenBodySent(handler: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (hasBody) handler(req, res, next);
+    else next();
+  };
+}
 
 /** `hooks` run ahead of each handler, once Express has matched the route. */
 export function orderRoutes(orders: OrderService, events: DomainEvents, hooks: RequestHandler[] = []): Router {
@@ -37,17 +48,20 @@ export function orderRoutes(orders: OrderService, events: DomainEvents, hooks: R
 
   router.get('/api/orders', ...hooks, async (req, res) => {
     const q = parseInput(orderListQuery, req.query, 'query');
-    res.json(await orders.list(q.limit ?? 20, q.offset ?? 0));
+    res.json(maskOrderPage(await orders.list(q.limit ?? 20, q.offset ?? 0)));
   });
 
   router.get('/api/orders/:id', ...hooks, async (req, res) => {
-    res.json(await orders.get(parseInput(idParam, req.params.id, 'params')));
+    res.json(maskOrder(await orders.get(parseInput(idParam, req.params.id, 'params'))));
   });
 
-  router.post('/api/orders/:id/cancel', ...hooks, async (req, res) => {
+  // The proof of ownership comes in a JSON body; a cancel sent without any body is parsed as {}
+  // (and so refused as 404 with the rest), not as a 415 that would differ from a wrong proof.
+  router.post('/api/orders/:id/cancel', ...hooks, ...json.map(whenBodySent), async (req, res) => {
     const id = parseInput(idParam, req.params.id, 'params');
     annotateSpan({ 'cloudmart.order.id': id });
-    res.json(await orders.cancel(id));
+    const proof = parseInput(cancelRequest, req.body ?? {}, 'body');
+    res.json(maskOrder(await orders.cancel(id, proof.customerEmail)));
   });
 
   return router;
