@@ -1,7 +1,7 @@
 /**
  * The process: reads config, starts the real dependencies, listens, and shuts down
- * in order (stop accepting, finish in-flight requests, close pool and Redis, flush
- * telemetry). Started as `node --require ./dist/telemetry/register.js dist/server.js`.
+ * in order (readiness 503, stop accepting, answer what arrived, close pool and Redis,
+ * flush telemetry). Started as `node --require ./dist/telemetry/register.js dist/server.js`.
  */
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import './require-node';
@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config';
 import http from 'node:http';
 import { answerClientErrors } from './http/client-error';
+import { drainable } from './http/drain';
 import { serverOptions } from './http/server-options';
 import { createService } from './service';
 import { shutdownTelemetry } from './telemetry/lifecycle';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const { app, logger } = service;
 
   const server = http.createServer(serverOptions(config.requestTimeoutMs), app).listen(config.port, config.host);
+  const drain = drainable(server);
   answerClientErrors(server, (err, status) => logger.debug({ err, status }, 'refused a request the HTTP parser could not read'));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -51,15 +53,9 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     deadline.unref();
-    // close() waits for in-flight requests; idle keep-alive sockets are closed now
-    // so they do not hold the server open.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // A keep-alive connection whose request was in flight goes idle once answered; without
-    // this sweep it would hold close() until the keep-alive timeout (about 4 s more).
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    await closed;
-    clearInterval(sweep);
+    // Readiness already answers 503 (beginShutdown); now stop accepting and answer what
+    // arrived, so a rolling restart behind nginx drops nothing (src/http/drain.ts).
+    await drain.drain();
     clearTimeout(deadline);
     await service.close();
     await shutdownTelemetry();

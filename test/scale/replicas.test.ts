@@ -43,38 +43,49 @@ interface Load {
   ok: number;
   failed: number;
   failures: string[];
+  /** Orders without an Idempotency-Key answered 201; their e-mails start with the load's tag. */
+  plainPlaced: number;
   stop(): Promise<void>;
 }
 
+type LoadRequest = 'GET' | 'POST keyed' | 'POST plain';
+
 /**
- * Steady requests through the load balancer: product reads and orders (each order with
- * its own Idempotency-Key). Bounded by count and time, with a pause per request so two
- * shared cores are not saturated.
+ * Steady requests through the load balancer: product reads, orders with their own
+ * Idempotency-Key, and orders without one (which nginx may not replay once a byte reached
+ * a replica), each plain order with an e-mail of its own so the test can count what was
+ * stored. Bounded by count and time, with a pause per request so two shared cores are not
+ * saturated.
  */
-function startLoad(baseUrl: string, opts: { workers: number; maxRequests: number; maxMs: number; pauseMs: number }): Load {
+function startLoad(baseUrl: string, opts: { tag: string; workers: number; maxRequests: number; maxMs: number; pauseMs: number }): Load {
   if (new URL(baseUrl).hostname !== '127.0.0.1') throw new Error('load only to loopback');
   const deadline = Date.now() + opts.maxMs;
   let sent = 0;
   let stopped = false;
-  const load: Load = { ok: 0, failed: 0, failures: [], stop: async () => undefined };
+  const load: Load = { ok: 0, failed: 0, failures: [], plainPlaced: 0, stop: async () => undefined };
+  const order = (w: number, i: number, key: boolean) =>
+    fetch(`${baseUrl}/api/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(key ? { 'Idempotency-Key': `${opts.tag}-${w}-${i}-${process.pid}` } : {}) },
+      body: JSON.stringify({ items: [{ productId: LOAD_PRODUCT, quantity: 1 }], customerEmail: `${opts.tag}-${w}-${i}@example.com` }),
+      signal: AbortSignal.timeout(5000),
+    });
   const worker = async (w: number) => {
     for (let i = 0; !stopped && sent < opts.maxRequests && Date.now() < deadline; i++) {
       sent += 1;
-      const order = i % 4 === 3;
-      const request = order
-        ? fetch(`${baseUrl}/api/orders`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `load-${w}-${i}-${process.pid}` },
-            body: JSON.stringify({ items: [{ productId: LOAD_PRODUCT, quantity: 1 }], customerEmail: `load${w}@example.com` }),
-            signal: AbortSignal.timeout(5000),
-          })
-        : fetch(`${baseUrl}/api/products/${1 + (i % 5)}`, { signal: AbortSignal.timeout(5000) });
+      const kind: LoadRequest = i % 4 === 3 ? 'POST keyed' : i % 4 === 1 ? 'POST plain' : 'GET';
+      const request =
+        kind === 'GET' ? fetch(`${baseUrl}/api/products/${1 + (i % 5)}`, { signal: AbortSignal.timeout(5000) }) : order(w, i, kind === 'POST keyed');
+      // A read answers 200; an order 201, nothing else counts as served.
+      const expected = kind === 'GET' ? 200 : 201;
       const outcome = await request.then(
-        async (r) => (await r.arrayBuffer(), r.ok ? 'ok' : `${order ? 'POST' : 'GET'} ${r.status}`),
-        (err: unknown) => `${order ? 'POST' : 'GET'} ${err instanceof Error ? err.message : String(err)}`,
+        async (r) => (await r.arrayBuffer(), r.status === expected ? 'ok' : `${kind} ${r.status}`),
+        (err: unknown) => `${kind} ${err instanceof Error ? err.message : String(err)}`,
       );
-      if (outcome === 'ok') load.ok += 1;
-      else {
+      if (outcome === 'ok') {
+        load.ok += 1;
+        if (kind === 'POST plain') load.plainPlaced += 1;
+      } else {
         load.failed += 1;
         if (load.failures.length < 20) load.failures.push(outcome);
       }
@@ -279,7 +290,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     }
     const prom = prometheus;
     const victim = ADDRESSES[1] ?? '';
-    const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 120_000, pauseMs: 20 });
+    const load = startLoad(nginx.url, { tag: 'kill', workers: 4, maxRequests: 20_000, maxMs: 120_000, pauseMs: 20 });
     let stopped = false;
     try {
       await trafficFlowed(load, 200);
@@ -350,7 +361,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
       t.skip(skipReason);
       return;
     }
-    const load = startLoad(nginx.url, { workers: 4, maxRequests: 20_000, maxMs: 90_000, pauseMs: 20 });
+    const load = startLoad(nginx.url, { tag: 'rolling', workers: 4, maxRequests: 20_000, maxMs: 90_000, pauseMs: 20 });
     const exits: Array<number | null> = [];
     try {
       await trafficFlowed(load, 100);
@@ -379,6 +390,16 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     assert.deepEqual(exits, [0, 0, 0], 'each replica shut down cleanly');
     assert.ok(load.ok > 200, `load ran: ${load.ok} requests`);
     const upstreamErrors = nginx.output.filter((l) => l.includes('upstream')).slice(-5);
+    // Every read 200 and every order 201, orders without an Idempotency-Key included: a
+    // draining replica answers what it accepted, so nginx never has a half-sent order to give up on.
     assert.equal(load.failed, 0, `${load.failures.join('; ')}\nnginx: ${upstreamErrors.join('\n')}`);
+    assert.ok(load.plainPlaced > 50, `orders without a key ran: ${load.plainPlaced}`);
+    // None placed twice: one stored order per 201, and no e-mail (one per request) with two.
+    const stored = await sql<{ orders: string; emails: string }>(
+      database.url,
+      "SELECT count(*) AS orders, count(DISTINCT customer_email) AS emails FROM orders WHERE customer_email LIKE 'rolling-%' AND idempotency_key IS NULL",
+    );
+    assert.equal(Number(stored[0]?.orders), load.plainPlaced, 'one stored order per 201');
+    assert.equal(Number(stored[0]?.emails), load.plainPlaced, 'no order placed twice');
   });
 });

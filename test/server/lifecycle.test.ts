@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { ROOT, startServerProcess } from '../../testkit/server-process';
@@ -32,9 +33,15 @@ describe('the service process', () => {
     await eventually('the order in flight', async () => ((await requestsInFlight(server.url)) >= 1 ? true : undefined));
     const started = Date.now();
     server.child.kill('SIGTERM');
-    // Logged in the same tick as server.close(): from here on, no new connection is accepted.
+    // Logged in the same tick as the server stops listening: from here on, no new connection is accepted.
     await eventually('the shutdown line', () => server.logs.find((l) => String(l.msg).startsWith('shutting down')));
-    await assert.rejects(fetch(`${server.url}/health`), 'no new connections once shutting down');
+    // A new TCP connection, not fetch: fetch would reuse the kept-alive connection of the
+    // in-flight check above, which the drain answers (with Connection: close) for a moment.
+    await assert.rejects(
+      new Promise((resolve, reject) => net.connect(server.port, '127.0.0.1').once('connect', resolve).once('error', reject)),
+      { code: 'ECONNREFUSED' },
+      'no new connections once shutting down',
+    );
     held.finish();
     const res = await held.answered;
     assert.equal(res.status, 201, res.body);
