@@ -84,14 +84,6 @@ export function buildBackendImage(): Built {
   return { tag: r.stdout.trim().split('\n').at(-1) ?? BACKEND_IMAGE, seconds: (Date.now() - started) / 1000, log: r.stderr };
 }
 
-/** The local stand-in for the Dockerfile's NODE_IMAGE (scripts/image/base.sh; cached, so usually instant). */
-export function ensureBaseImage(): string {
-  const r = spawnSync('bash', ['scripts/image/base.sh'], { cwd: ROOT, env: podmanEnv(), encoding: 'utf8', timeout: 30 * 60_000 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`scripts/image/base.sh exited ${r.status}:\n${r.stderr.split('\n').slice(-40).join('\n')}`);
-  return r.stdout.trim().split('\n').at(-1) ?? '';
-}
-
 export interface Container {
   name: string;
   /** The container's stdout and stderr so far, as podman keeps them apart. */
