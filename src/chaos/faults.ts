@@ -1,13 +1,18 @@
 import { z } from 'zod';
 
 /** The fault names: label values of the cloudmart_chaos_* metrics and of the span attribute. */
-export const FAULT_NAMES = ['error', 'latency', 'db_slow', 'db_error', 'cache_down'] as const;
+export const FAULT_NAMES = ['error', 'latency', 'event_loop_block', 'db_slow', 'db_error', 'cache_down'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** Span attribute on requests a fault was injected into; its value names the fault(s). */
 export const CHAOS_SPAN_ATTRIBUTE = 'cloudmart.chaos.injected';
 
 export const MAX_DELAY_MS = 10_000;
+/**
+ * A block holds the whole process, the chaos endpoint, /metrics and the fault's own ttl
+ * timer included, so one is kept well below a scrape timeout.
+ */
+export const MAX_BLOCK_MS = 1000;
 export const MAX_TTL_SECONDS = 3600;
 
 /**
@@ -44,7 +49,12 @@ export const chaosFaultsSchema = z.strictObject({
   errorRate: rate.default(0),
   /** Added before matching requests are handled. */
   latencyMs: delayMs.default(0),
-  /** Where error and latency apply: route templates or path prefixes; empty = every API route. */
+  /**
+   * Busy-waits this long on the event loop in matching requests, like CPU-bound code in a
+   * handler: every other request and timer of the process waits too (HighEventLoopLag).
+   */
+  eventLoopBlockMs: z.number().int().min(0).max(MAX_BLOCK_MS, `must be at most ${MAX_BLOCK_MS} ms`).default(0),
+  /** Where error, latency and event-loop blocking apply: route templates or path prefixes; empty = every API route. */
   routes: z.array(routeEntry).max(20).default([]),
   /** Added before every database query. */
   dbSlowMs: delayMs.default(0),
@@ -62,6 +72,7 @@ export type ChaosFaultsInput = z.input<typeof chaosFaultsSchema>;
 export const NO_FAULTS: ChaosFaults = Object.freeze({
   errorRate: 0,
   latencyMs: 0,
+  eventLoopBlockMs: 0,
   routes: [],
   dbSlowMs: 0,
   dbErrorRate: 0,
@@ -72,6 +83,7 @@ export function activeFaults(f: ChaosFaults): Record<FaultName, boolean> {
   return {
     error: f.errorRate > 0,
     latency: f.latencyMs > 0,
+    event_loop_block: f.eventLoopBlockMs > 0,
     db_slow: f.dbSlowMs > 0,
     db_error: f.dbErrorRate > 0,
     cache_down: f.cacheDown,

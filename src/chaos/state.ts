@@ -49,7 +49,7 @@ export class ChaosState {
   private expiry: NodeJS.Timeout | undefined;
   private readonly listeners: ((snapshot: ChaosSnapshot, reason: ChangeReason) => void)[] = [];
 
-  /** Error or latency injection is on: the one check an unaffected request pays. */
+  /** Error, latency or event-loop injection is on: the one check an unaffected request pays. */
   requestFaults = false;
   /** A database fault is on. */
   dbFaults = false;
@@ -96,7 +96,7 @@ export class ChaosState {
     this.expiry = undefined;
     const { faults, expiresAt } = change;
     this.current = change;
-    this.requestFaults = faults.errorRate > 0 || faults.latencyMs > 0;
+    this.requestFaults = faults.errorRate > 0 || faults.latencyMs > 0 || faults.eventLoopBlockMs > 0;
     this.dbFaults = faults.dbErrorRate > 0 || faults.dbSlowMs > 0;
     this.scope = compileScope(faults.routes);
     if (expiresAt !== undefined) {

@@ -48,6 +48,7 @@ describe('chaos endpoint when CHAOS_ENABLED=true', () => {
       [{ dbErrorRate: -0.1 }, 'body.dbErrorRate'],
       [{ latencyMs: 1e9 }, 'body.latencyMs'],
       [{ dbSlowMs: 10_001 }, 'body.dbSlowMs'],
+      [{ eventLoopBlockMs: 1001 }, 'body.eventLoopBlockMs'],
       [{ errorRate: '0.5' }, 'body.errorRate'],
       [{ errorRate: 0.5, explode: true }, 'body'],
       [{ routes: ['/metrics'] }, 'body.routes.0'],
@@ -74,14 +75,14 @@ describe('chaos endpoint when CHAOS_ENABLED=true', () => {
   });
 
   test('When faults are PUT, then GET shows them, the gauges say so, one log line records it, and DELETE clears all', async () => {
-    const body = { errorRate: 0.25, latencyMs: 5, routes: ['/api/products/'], dbSlowMs: 1, dbErrorRate: 0.01, cacheDown: true };
+    const body = { errorRate: 0.25, latencyMs: 5, eventLoopBlockMs: 2, routes: ['/api/products/'], dbSlowMs: 1, dbErrorRate: 0.01, cacheDown: true };
     const put = await request(t.app).put('/api/admin/chaos').set(AUTH).send(body).expect(200);
     assert.deepEqual(put.body.faults, { ...body, routes: ['/api/products'] });
-    assert.deepEqual(put.body.active, ['error', 'latency', 'db_slow', 'db_error', 'cache_down']);
+    assert.deepEqual(put.body.active, ['error', 'latency', 'event_loop_block', 'db_slow', 'db_error', 'cache_down']);
     assert.ok(put.body.changedAt);
     const got = await request(t.app).get('/api/admin/chaos').set(AUTH).expect(200);
     assert.deepEqual(got.body, put.body);
-    for (const fault of ['error', 'latency', 'db_slow', 'db_error', 'cache_down']) {
+    for (const fault of ['error', 'latency', 'event_loop_block', 'db_slow', 'db_error', 'cache_down']) {
       assert.equal(await metricValue(t, 'cloudmart_chaos_fault_active', { fault }), 1, fault);
     }
     const line = t.logs.find((l) => l.msg === 'chaos faults set');
@@ -97,7 +98,7 @@ describe('chaos endpoint when CHAOS_ENABLED=true', () => {
     const cleared = await request(t.app).delete('/api/admin/chaos').set(AUTH).expect(200);
     assert.deepEqual(cleared.body.active, []);
     assert.deepEqual(cleared.body.faults.routes, []);
-    for (const fault of ['error', 'latency', 'db_slow', 'db_error', 'cache_down']) {
+    for (const fault of ['error', 'latency', 'event_loop_block', 'db_slow', 'db_error', 'cache_down']) {
       assert.equal(await metricValue(t, 'cloudmart_chaos_fault_active', { fault }), 0, fault);
     }
     assert.ok(t.logs.find((l) => l.msg === 'chaos faults cleared'));

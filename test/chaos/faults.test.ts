@@ -87,6 +87,27 @@ describe('injected faults (real Postgres and Redis)', () => {
     await request(t.app).post('/api/orders').send(order).expect(201);
   });
 
+  test('When eventLoopBlockMs is set, then a matching request holds the whole event loop that long, and other routes do not', async () => {
+    await put({ eventLoopBlockMs: 300, routes: ['/api/products/:id'] });
+    // The app runs in this process, so a 5 ms ticker here stops for as long as the loop is held:
+    // its longest gap is at least the block (a loaded machine only makes gaps longer), while an
+    // async wait such as latencyMs would leave it ticking.
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 5);
+    await request(t.app).get('/api/products/1').expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clearInterval(ticker);
+    assert.ok(longestGap >= 300, `longest gap between ticks ${Math.round(longestGap)} ms`);
+    assert.equal(await injected('event_loop_block'), 1);
+    await request(t.app).get('/api/products').expect(200);
+    assert.equal(await injected('event_loop_block'), 1, 'nothing injected into /api/products');
+  });
+
   test('When dbSlowMs is set, then a request that queries Postgres is slowed by at least that much', async () => {
     await put({ dbSlowMs: 300 });
     const slow = await timed(() => request(t.app).get(freshSearch()));
