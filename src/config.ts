@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { UNTRACKED_PATHS } from './http/untracked-paths';
+
+// Its home is src/http/untracked-paths.ts; re-exported for src/telemetry/otel.ts, which imports it from here.
+export { isUntrackedPath } from './http/untracked-paths';
 
 // src/ and dist/ both sit one level below package.json.
 const packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -26,7 +30,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * they only mean something to the tracer APM_AGENT picks, and the OpenTelemetry SDK and the
  * Elastic agent read most of them themselves. The bootstrap imports this module for the
  * service's identity and log level, which it can because this module loads no instrumented
- * module (only node:fs, node:path and zod). What the bootstrap reads on its own:
+ * module (only node:fs,
+ * node:path, zod and src/http/untracked-paths.ts, which imports nothing). What the bootstrap reads on its own:
  *   register.ts  APM_AGENT, OTEL_SDK_DISABLED (which tracer starts);
  *   elastic.ts   ELASTIC_LEAN, and defaults for ELASTIC_APM_SERVER_URL, ELASTIC_APM_SERVICE_VERSION,
  *                ELASTIC_APM_ENVIRONMENT, ELASTIC_APM_CLOUD_PROVIDER, ELASTIC_APM_CENTRAL_CONFIG,
@@ -140,21 +145,6 @@ export interface Config {
   /** Bearer token for the webhook endpoints (DORA deployments, Alertmanager receivers). */
   webhookToken?: string;
   dora: { incidentSeverities: string[]; recordDeployment: boolean; githubWebhookSecret?: string };
-}
-
-/** Exact paths, or a prefix ending in `/*`. */
-const UNTRACKED_PATHS: readonly string[] = Object.freeze(['/metrics', '/health', '/health/*']);
-
-/** Whether a request path is one of `patterns` (exact, or under a `/prefix/*`). */
-export function isUntrackedPath(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => (p.endsWith('/*') ? path.startsWith(p.slice(0, -1)) : path === p));
-}
-
-/** A connection URL fit for a log line: the password masked. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
 
 export class ConfigError extends Error {

@@ -4,6 +4,7 @@
  * returned app with supertest, so what they test is the production wiring.
  */
 import type { Express } from 'express';
+import { createAlertingMetrics } from './alerting/metrics';
 import { notificationLogRoutes } from './alerting/notification-log';
 import { createApp } from './app';
 import type { Cache } from './cache/cache';
@@ -71,7 +72,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
     logger,
     metrics,
     routeMiddleware: chaos.routeMiddleware,
-    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, metrics, config.webhookToken)],
+    routers: [...chaos.routers, dora.router, notificationLogRoutes(logger, createAlertingMetrics(metrics.registry), config.webhookToken)],
     isShuttingDown: () => shuttingDown,
   });
 

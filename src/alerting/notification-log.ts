@@ -1,13 +1,11 @@
 import { Router } from 'express';
-import { Counter } from 'prom-client';
 import { z } from 'zod';
-import { alertmanagerPayload } from '../dora/alertmanager';
 import { webhookGuard } from '../http/middleware/bearer-token';
-import { jsonBody } from '../http/json-body';
-import { BODY_LIMIT } from '../http/routes/orders';
+import { BODY_LIMIT, jsonBody } from '../http/json-body';
 import { parseInput } from '../http/validate';
 import type { Logger } from '../telemetry/logger';
-import type { Metrics } from '../telemetry/metrics';
+import { alertmanagerPayload } from './alertmanager-payload';
+import type { AlertingMetrics } from './metrics';
 
 /** The receivers docker/alertmanager/alertmanager.yml routes to, by severity. */
 export const NOTIFICATION_RECEIVERS = ['critical', 'warning', 'default'] as const;
@@ -19,20 +17,14 @@ const receiverParam = z.enum(NOTIFICATION_RECEIVERS, { error: `must be one of ${
  * line per alert, so in the lab a fired alert shows up in Loki next to the requests
  * that caused it. Slack or e-mail would replace this in a real deployment.
  */
-export function notificationLogRoutes(logger: Logger, metrics: Metrics, webhookToken?: string): Router {
+export function notificationLogRoutes(logger: Logger, metrics: AlertingMetrics, webhookToken?: string): Router {
   const log = logger.child({ component: 'alertmanager' });
-  const notifications = new Counter({
-    name: 'cloudmart_alert_notifications_total',
-    help: 'Alert notifications received from Alertmanager, by receiver and status',
-    labelNames: ['receiver', 'status'],
-    registers: [metrics.registry],
-  });
   const router = Router();
   router.post('/api/alerts/:receiver', ...webhookGuard(webhookToken), ...jsonBody(BODY_LIMIT), (req, res) => {
     const receiver = parseInput(receiverParam, req.params.receiver, 'params');
     const payload = parseInput(alertmanagerPayload, req.body, 'body');
     for (const a of payload.alerts) {
-      notifications.inc({ receiver, status: a.status });
+      metrics.notified(receiver, a.status);
       log[a.status === 'firing' ? 'warn' : 'info'](
         {
           receiver,

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
-import { redactUrl } from '../config';
 import type { Logger } from '../telemetry/logger';
+import { redactUrl } from '../telemetry/redact-url';
 import type { Cache } from './cache';
 import { MemoryCache } from './memory-cache';
 import { RedisCache } from './redis-cache';

@@ -51,7 +51,7 @@ export function chaosModule(config: Pick<Config, 'chaos' | 'cache'>, metrics: Me
   if (!token) throw new Error('fault injection needs CHAOS_TOKEN');
 
   const state = new ChaosState();
-  const chaosMetrics = createChaosMetrics(metrics);
+  const chaosMetrics = createChaosMetrics(metrics.registry);
   state.onChange((snapshot, reason) => {
     chaosMetrics.show(snapshot);
     logger.info({ chaos: snapshot.faults, active: snapshot.active, expiresAt: snapshot.expiresAt ?? undefined }, `chaos faults ${reason}`);

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../telemetry/metrics';
+import type { MetricsRegistry } from '../telemetry/metrics';
 import { FAULT_NAMES, type FaultName } from './faults';
 import type { ChaosSnapshot } from './state';
 
@@ -9,8 +9,8 @@ export interface ChaosMetrics {
 }
 
 /** Names are contracts: the RED dashboard's "Active chaos faults" panel queries them. */
-export function createChaosMetrics(metrics: Metrics): ChaosMetrics {
-  const registers = [metrics.registry];
+export function createChaosMetrics(registry: MetricsRegistry): ChaosMetrics {
+  const registers = [registry];
   const active = new Gauge({
     name: 'cloudmart_chaos_fault_active',
     help: 'Fault injection: 1 while the fault is switched on, 0 otherwise',

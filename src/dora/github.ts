@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commitSha, isoTime } from './schemas';
+import { isoTime } from '../http/iso-time';
+import { commitSha } from './schemas';
 
 /**
  * The two GitHub webhook events Four Keys' GitHub parser reads, reduced to the

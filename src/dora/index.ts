@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Database } from '../store/database';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
-import { doraGauges } from './metrics';
+import { createDoraMetrics } from './metrics';
 import { recordOwnDeployment } from './own-deployment';
 import { doraRoutes } from './routes';
 import { DoraService } from './service';
@@ -41,8 +41,8 @@ export interface DoraModule {
  */
 export function doraModule(deps: DoraDeps, opts: DoraModuleOptions = {}): DoraModule {
   const service = new DoraService(deps.db, { incidentSeverities: deps.config.dora.incidentSeverities, now: opts.now });
-  const gauges = doraGauges({
-    metrics: deps.metrics,
+  const gauges = createDoraMetrics({
+    registry: deps.metrics.registry,
     logger: deps.logger,
     measure: (days) => service.measure(days),
     ttlMs: opts.metricsTtlMs,

@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import { withTimeout } from '../timeout';
 import type { Logger } from '../telemetry/logger';
-import type { Metrics } from '../telemetry/metrics';
+import type { MetricsRegistry } from '../telemetry/metrics';
 import { rate, RATING_SCORE, type PeriodMetrics, type Rating } from './ratings';
 
 /**
@@ -17,20 +17,20 @@ import { rate, RATING_SCORE, type PeriodMetrics, type Rating } from './ratings';
 
 export const GAUGE_WINDOW_DAYS = 30;
 
-export interface DoraGaugeOptions {
-  metrics: Metrics;
+export interface DoraMetricsOptions {
+  registry: MetricsRegistry;
   logger: Logger;
   measure: (days: number) => Promise<PeriodMetrics>;
   ttlMs?: number;
   maxWaitMs?: number;
 }
 
-export interface DoraGauges {
+export interface DoraMetrics {
   /** Recomputes now (the next scrape sees the result); resolves when done. */
   refresh: () => Promise<void>;
 }
 
-export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
+export function createDoraMetrics(opts: DoraMetricsOptions): DoraMetrics {
   const ttlMs = opts.ttlMs ?? 15_000;
   const maxWaitMs = opts.maxWaitMs ?? 1_000;
   const window = `${GAUGE_WINDOW_DAYS}d`;
@@ -45,7 +45,7 @@ export function doraGauges(opts: DoraGaugeOptions): DoraGauges {
     await withTimeout(start(), maxWaitMs, () => undefined);
   };
 
-  const registers = [opts.metrics.registry];
+  const registers = [opts.registry];
   // Every gauge awaits the same refresh: prom-client reads each metric right after its
   // own collect, so a gauge without the hook would be read before the refresh lands.
   const common = { labelNames: ['window'] as const, registers, collect: refreshIfStale };

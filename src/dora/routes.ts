@@ -1,9 +1,9 @@
 import { Router } from 'express';
+import { alertmanagerPayload } from '../alerting/alertmanager-payload';
 import { AppError } from '../domain/errors';
 import { webhookGuard } from '../http/middleware/bearer-token';
 import { jsonBody } from '../http/json-body';
 import { parseInput } from '../http/validate';
-import { alertmanagerPayload } from './alertmanager';
 import { deploymentStatusEvent, githubQuery, pushEvent } from './github';
 import { githubWebhookBody } from './github-signature';
 import { deploymentRequest, metricsQuery } from './schemas';

@@ -1,17 +1,10 @@
 import { z } from 'zod';
+import { isoTime } from '../http/iso-time';
 
 /** Input schemas shared by the DORA endpoints; everything is parsed here before it reaches SQL. */
 
 // Clocks disagree a little; a deploy stamped a few minutes ahead is skew, hours ahead is a mistake.
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
- * An ISO 8601 date-time that names its zone (Z or an offset), as a Date: never a local time.
- * `abort` keeps the object refinements below from running on the unparsed string.
- */
-export const isoTime = z.iso
-  .datetime({ offset: true, abort: true, error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T12:00:00Z' })
-  .transform((s) => new Date(s));
 
 export const commitSha = z
   .string()

@@ -1,5 +1,6 @@
+import type { AlertmanagerPayload } from '../alerting/alertmanager-payload';
 import type { Database } from '../store/database';
-import { incidentEvents, type AlertmanagerPayload } from './alertmanager';
+import { incidentEvents } from './alertmanager';
 import { pushedCommits, type DeploymentStatusEvent, type PushEvent } from './github';
 import { measurePeriod, previousWindow, windowEnding, type DeploymentFact, type IncidentFact, type PeriodMetrics } from './ratings';
 import { buildReport, type DoraReport } from './report';

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
-import { redactUrl } from '../config';
 import type { Logger } from '../telemetry/logger';
+import { redactUrl } from '../telemetry/redact-url';
 import { Database } from './database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { migrate } from './migrate';

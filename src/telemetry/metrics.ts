@@ -1,8 +1,10 @@
 import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 
 /**
- * The service's core metrics and the registry /metrics serves. Feature modules (chaos,
- * DORA, alert notifications) register their own metrics on the same registry. The names
+ * The registry /metrics serves, and the service's core metrics (HTTP, orders, cache, pool,
+ * build). Every metric is defined the same way: by a factory in the metrics.ts of the module
+ * that records it, which creates it on this registry and returns what callers record through
+ * (this file for the core; src/chaos/, src/dora/ and src/alerting/ have their own). The names
  * are contracts: the Grafana dashboards and Prometheus rules in docker/ query them.
  */
 
@@ -10,10 +12,13 @@ import client, { Counter, Gauge, Histogram, Registry, type OpenMetricsContentTyp
 // http.server.request.duration, so these buckets and an OTLP export of the same metric agree.
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
+/** The one registry every metrics factory creates its metrics on. */
+export type MetricsRegistry = Registry<OpenMetricsContentType>;
+
 export type HttpLabels = 'method' | 'route' | 'status_code';
 
 export interface Metrics {
-  readonly registry: Registry<OpenMetricsContentType>;
+  readonly registry: MetricsRegistry;
   readonly httpDuration: Histogram<HttpLabels>;
   readonly httpRequests: Counter<HttpLabels>;
   readonly httpInFlight: Gauge;

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { incidentEvents, type AlertmanagerPayload } from '../../src/dora/alertmanager';
+import type { AlertmanagerPayload } from '../../src/alerting/alertmanager-payload';
+import { incidentEvents } from '../../src/dora/alertmanager';
 import {
   DAY_MS,
   HOUR_MS,

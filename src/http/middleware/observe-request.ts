@@ -2,9 +2,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../telemetry/logger';
 import type { Metrics } from '../../telemetry/metrics';
-import { isUntrackedPath } from '../../config';
 import { currentTraceIds, type TraceIds } from '../../telemetry/request-span';
 import { routeTemplate } from '../route-template';
+import { isUntrackedPath } from '../untracked-paths';
 import { assignRequestId, requestLines } from './request-logger';
 
 /** The label every request that matched no route shares, so unknown URLs add no series. */

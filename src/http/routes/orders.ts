@@ -4,11 +4,8 @@ import { maskOrder, maskOrderPage } from '../../domain/privacy';
 import { cancelRequest, idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
 import { annotateSpan } from '../../telemetry/request-span';
-import { jsonBody } from '../json-body';
+import { BODY_LIMIT, jsonBody } from '../json-body';
 import { parseInput } from '../validate';
-
-/** In bytes: 100 kB. */
-export const BODY_LIMIT = 100 * 1024;
 
 /** Runs `handler` only when the request carries a body (the check type-is's hasBody makes). */
 function whenBodySent(handler: RequestHandler): RequestHandler {
