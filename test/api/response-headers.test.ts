@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { clientErrorResponse } from '../../src/http/client-error';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/telemetry/metrics';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/telemetry/exposition';
 import { startTestApp, type TestApp } from '../helpers/app';
 
 const ORDER = { items: [{ productId: 3, quantity: 1 }], customerEmail: 'headers@example.com' };

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderMetrics, wantsOpenMetrics, type Metrics } from '../../telemetry/metrics';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, renderMetrics, wantsOpenMetrics } from '../../telemetry/exposition';
+import type { Metrics } from '../../telemetry/metrics';
 
 export function metricsRoutes(metrics: Metrics, beforeScrape: () => void | Promise<void>): Router {
   const router = Router();
