@@ -6,12 +6,14 @@
  * `npm run load` and `npm run doctor` are parsed by those tools' own parsers.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseLoadArgs } from '../../load/args';
 import { scenarios } from '../../load/scenarios';
+import { deploymentRequest } from '../../src/dora/schemas';
 import { DOCTOR_ENV, ENDPOINTS, parseDoctorArgs } from '../../scripts/doctor/options';
 import { MINIMUM_NODE } from '../../src/require-node';
 import { composeFiles, composeServices, publishedPorts, repoRoot } from '../helpers/stack';
@@ -732,4 +734,100 @@ test('the Korean lab marks a checkpoint (**확인:**) wherever the English one s
     `checkpoints per step, English: ${en.join('; ')}`,
   );
   assert.ok(en.reduce((n, e) => n + Number(e.replace(/^.*: /, '')), 0) >= 6);
+});
+
+// ------------------------------------------------------------ the lab without Node.js
+
+const LABS = [
+  { file: 'docs/lab.md', withoutNode: /\bwithout node\.js\b/i },
+  { file: 'docs/lab.ko.md', withoutNode: /Node\.js가\s+없다면/ },
+] as const;
+
+test('every step of the lab that runs a Node.js script (npm run load, doctor, dora:deploy) also gives the way without Node.js', () => {
+  for (const { file, withoutNode } of LABS) {
+    const steps = readFileSync(path.join(repoRoot, file), 'utf8')
+      .split(/^## /m)
+      .filter((s) => /^\d+\./.test(s));
+    // A fenced command, not a mention: the step has the student run it.
+    const usingNode = steps.filter((s) => [...s.matchAll(/^```bash\n([\s\S]*?)^```/gm)].some((b) => /^npm run (load|doctor|dora:deploy)\b/m.test(b[1] ?? '')));
+    assert.ok(usingNode.length >= 5, `${file}: only ${usingNode.length} steps run a Node.js script`);
+    const bad = usingNode.filter((s) => !withoutNode.test(s)).map((s) => s.split('\n')[0]);
+    assert.deepEqual(bad, [], `${file}: steps that run a Node.js script and give no way without it`);
+  }
+});
+
+test('the k6 runs the docs show name a scenario and a duration load/k6.js accepts, through the variables the k6 service maps', () => {
+  const k6 = services.find((s) => s.name === 'k6');
+  assert.ok(k6, 'a k6 service in the compose files');
+  const env = (k6.svc.environment ?? {}) as Record<string, string>;
+  assert.match(env.SCENARIO ?? '', /^\$\{LOAD_SCENARIO(:-\w+)?\}$/, 'the k6 service takes SCENARIO from LOAD_SCENARIO');
+  assert.match(env.DURATION ?? '', /^\$\{LOAD_DURATION(:-\w*)?\}$/, 'the k6 service takes DURATION from LOAD_DURATION');
+  const k6Scenarios = new Set([...readFileSync(path.join(repoRoot, 'load', 'k6.js'), 'utf8').matchAll(/^ {2}(\w+): \{ exec: /gm)].map((m) => m[1]));
+  assert.deepEqual([...k6Scenarios].sort(), Object.keys(scenarios).sort(), 'load/k6.js has the scenarios of load/scenarios.ts');
+  let seen = 0;
+  const bad = failures((d) =>
+    shellLines(d).flatMap((line) => {
+      const out: string[] = [];
+      for (const m of line.matchAll(/\bLOAD_SCENARIO=([\w-]+)/g)) {
+        seen++;
+        if (!k6Scenarios.has(m[1])) out.push(`LOAD_SCENARIO=${m[1]} is no scenario of load/k6.js`);
+      }
+      for (const m of line.matchAll(/\bLOAD_DURATION=(\S+)/g)) {
+        // load/k6.js: 45s, 2m or 90, at most 10m.
+        const d = /^(\d+)(ms|s|m|h)?$/.exec(m[1] ?? '');
+        const s = d ? Number(d[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[(d[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+        if (!(s > 0 && s <= 600)) out.push(`LOAD_DURATION=${m[1]} is not a duration load/k6.js takes`);
+      }
+      return out;
+    }),
+  );
+  assert.deepEqual(bad, []);
+  assert.ok(seen >= 4, `only ${seen} LOAD_SCENARIO runs found`);
+});
+
+test("the lab's deployment curl sends, from the checkout, a body the DORA endpoint accepts, for the stack backend's service name", () => {
+  const backend = services.find((s) => s.name === 'backend');
+  const serviceName = ((backend?.svc.environment ?? {}) as Record<string, string>).OTEL_SERVICE_NAME;
+  assert.ok(serviceName, "the backend's OTEL_SERVICE_NAME in the compose files");
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  for (const { file } of LABS) {
+    const posts = shellLines(readDoc(file)).filter((l) => /^curl .*-X POST .*\/api\/dora\/deployments\b/.test(l.trim()));
+    assert.equal(posts.length, 1, `${file}: one curl records a deployment`);
+    const arg = / -d ("(?:[^"\\]|\\.)*")/.exec(posts[0] ?? '')?.[1];
+    assert.ok(arg, `${file}: the curl's -d "…" body`);
+    // The shell expands it as a student's would: the $(git …) in it read this checkout.
+    const sent = execFileSync('bash', ['-c', `printf '%s' ${arg}`], { cwd: repoRoot, encoding: 'utf8' });
+    const parsed = deploymentRequest.safeParse(JSON.parse(sent));
+    assert.ok(parsed.success, `${file}: ${sent} -> ${parsed.error?.message}`);
+    assert.equal(parsed.data.service, serviceName, `${file}: the deployment is recorded for the service the backend reports`);
+    assert.equal(parsed.data.commitSha, head);
+  }
+});
+
+test('the messages the lab quotes are the ones the code prints', () => {
+  const code = ['src', 'load'].flatMap((d) => walkFiles(path.join(repoRoot, d), (f) => /\.(ts|js)$/.test(f))).map((f) => readFileSync(f, 'utf8'));
+  const quotes = [
+    'span export failing',
+    'span export recovered',
+    'pass --token or set CHAOS_TOKEN',
+    'switched off again',
+    'fault on: ',
+    'fault off',
+    'send Authorization: Bearer <',
+  ];
+  for (const { file } of LABS) {
+    const text = readFileSync(path.join(repoRoot, file), 'utf8');
+    for (const q of quotes) {
+      assert.ok(text.includes(q), `${file} quotes ${JSON.stringify(q)}`);
+      assert.ok(
+        code.some((c) => c.includes(q)),
+        `${JSON.stringify(q)}, quoted by ${file}, is printed nowhere in src/ or load/`,
+      );
+    }
+  }
+  // The failing export's line names its endpoint in a field `target`, which the lab teaches to read.
+  assert.ok(
+    code.some((c) => /\{\s*target\b[^}]*\},\s*'span export failing/.test(c)),
+    "the 'span export failing' log line carries a target field",
+  );
 });
