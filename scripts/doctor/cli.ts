@@ -3,7 +3,8 @@
  * under every miss; exit 1 when anything is missed, 2 for bad options.
  * Nothing here may end in a stack trace: a student needs the reason and the fix.
  */
-import { runChecks, type CheckLine } from './checks';
+import { runChecks } from './checks';
+import type { CheckLine } from './probe';
 import { parseDoctorArgs, USAGE, UsageError, type DoctorOptions } from './options';
 
 const MARK = { ok: '[ok]  ', miss: '[MISS]', skip: '[skip]' } as const;

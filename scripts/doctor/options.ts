@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-
-/** The repository root (scripts/doctor/ sits two levels below it). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+import { parseArgs, parseEnv } from 'node:util';
+import { REPO_ROOT } from '../lib/stack-config';
 
 export const COMPONENTS = ['backend', 'prometheus', 'alertmanager', 'jaeger', 'loki', 'grafana', 'elastic'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -113,20 +111,19 @@ function checkedUrl(name: string, value: string): string {
  * which Compose reads and the student's shell does not.
  */
 export function composeEnvValue(name: string, file = path.join(REPO_ROOT, 'compose', '.env')): string | undefined {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return parseEnv(readFileSync(file, 'utf8'))[name];
   } catch {
     return undefined;
   }
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const raw = m[2] ?? '';
-    const quoted = /^(['"])(.*)\1$/.exec(raw);
-    return quoted ? (quoted[2] ?? '') : raw.replace(/\s+#.*$/, '');
-  }
-  return undefined;
+}
+
+/** The Grafana password and where it came from: the flag, the shell, compose/.env, else Grafana's default. */
+function grafanaPasswordOf(fromFlag: string | undefined, env: Record<string, string | undefined>, composeEnvFile?: string): [string, string] {
+  if (fromFlag !== undefined) return [fromFlag, '--grafana-password'];
+  if (env.GRAFANA_ADMIN_PASSWORD) return [env.GRAFANA_ADMIN_PASSWORD, 'GRAFANA_ADMIN_PASSWORD'];
+  const fromFile = composeEnvValue('GRAFANA_ADMIN_PASSWORD', composeEnvFile);
+  return fromFile ? [fromFile, 'compose/.env'] : ['admin', 'the default admin'];
 }
 
 export function parseDoctorArgs(argv: string[], env: Record<string, string | undefined>, composeEnvFile?: string): DoctorOptions | 'help' {
@@ -180,23 +177,7 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
   if (only && skip.length) throw new UsageError('use --only or --skip, not both');
   const components = (only ?? [...COMPONENTS]).filter((c) => !skip.includes(c));
 
-  let grafanaPassword = str('grafana-password');
-  let grafanaPasswordSource = '--grafana-password';
-  if (grafanaPassword === undefined && env.GRAFANA_ADMIN_PASSWORD) {
-    grafanaPassword = env.GRAFANA_ADMIN_PASSWORD;
-    grafanaPasswordSource = 'GRAFANA_ADMIN_PASSWORD';
-  }
-  if (grafanaPassword === undefined) {
-    const fromFile = composeEnvValue('GRAFANA_ADMIN_PASSWORD', composeEnvFile);
-    if (fromFile) {
-      grafanaPassword = fromFile;
-      grafanaPasswordSource = 'compose/.env';
-    }
-  }
-  if (grafanaPassword === undefined) {
-    grafanaPassword = 'admin';
-    grafanaPasswordSource = 'the default admin';
-  }
+  const [grafanaPassword, grafanaPasswordSource] = grafanaPasswordOf(str('grafana-password'), env, composeEnvFile);
 
   const service = str('service') ?? 'cloudmart-backend';
   const lokiSelector = str('loki-selector') ?? '{service="backend"}';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { composeEnvValue, ENDPOINTS, parseDoctorArgs, UsageError, type DoctorOptions } from '../../scripts/doctor/options';
-import { expectedAlertNames, expectedDatasourceUids, expectedReceivers } from '../../scripts/doctor/checks';
+import { expectedAlertNames, expectedDatasourceUids, expectedReceivers } from '../../scripts/lib/stack-config';
 import { composeServices, publishedPorts } from '../helpers/stack';
 
 const NO_FILE = path.join(os.tmpdir(), 'cloudmart-doctor-no-such.env');

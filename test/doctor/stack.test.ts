@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { expectedAlertNames } from '../../scripts/doctor/checks';
+import { expectedAlertNames } from '../../scripts/lib/stack-config';
 import { startAlertmanager, startPrometheus, startRedisExporter, type ManagedProcess } from '../helpers/monitoring';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { freePort, startServerProcess, type ServerProcess } from '../../testkit/server-process';

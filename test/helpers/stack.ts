@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { provisionedDatasources as readDatasources } from '../../scripts/lib/stack-config';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const composeDir = path.join(repoRoot, 'compose');
@@ -102,51 +103,8 @@ export function publishedPorts(svc: Yaml): PublishedPort[] {
 
 // --------------------------------------------------------------- prometheus
 
-export interface AlertRule {
-  alert: string;
-  expr: string;
-  for?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-export function ruleFiles(): string[] {
-  const dir = path.join(dockerDir, 'prometheus', 'rules');
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
-export function ruleTestFiles(): string[] {
-  const dir = path.join(dockerDir, 'prometheus', 'tests');
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /\.test\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
-export function alertRules(): AlertRule[] {
-  const out: AlertRule[] = [];
-  for (const f of ruleFiles()) {
-    const doc = parseYaml(fs.readFileSync(f, 'utf8'));
-    for (const g of doc.groups ?? []) {
-      for (const r of g.rules ?? []) if (r.alert) out.push({ labels: {}, annotations: {}, ...r });
-    }
-  }
-  return out;
-}
-
-export function recordingRuleNames(): string[] {
-  const out: string[] = [];
-  for (const f of ruleFiles()) {
-    const doc = parseYaml(fs.readFileSync(f, 'utf8'));
-    for (const g of doc.groups ?? []) for (const r of g.rules ?? []) if (r.record) out.push(r.record);
-  }
-  return out;
-}
+// The rule files are read as the doctor reads them (one reader of the stack's config).
+export { alertRules, recordingRuleNames, ruleFiles, ruleTestFiles, type AlertRule } from '../../scripts/lib/stack-config';
 
 /** "90s", "2m", "1h30m" -> seconds. */
 export function parseDuration(d: string | undefined): number {
@@ -166,11 +124,7 @@ export interface DatasourceRef {
 }
 
 export function provisionedDatasources(): Yaml[] {
-  const dir = path.join(dockerDir, 'grafana', 'provisioning', 'datasources');
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .flatMap((f) => parseYaml(fs.readFileSync(path.join(dir, f), 'utf8')).datasources ?? []);
+  return readDatasources();
 }
 
 export interface Dashboard {
