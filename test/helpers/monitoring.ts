@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { freePort } from '../../testkit/server-process';
-import { dockerDir } from './stack';
+import { dockerDir, parseDuration } from './stack';
 
 /**
  * Real Prometheus and Alertmanager (the pinned releases, built by scripts/backends.sh)
@@ -123,12 +123,19 @@ export async function startPrometheus(
   bin: string,
   targets: PrometheusTargets,
   interval: Intervals = { scrape: '2s', evaluation: '1s' },
+  opts: { forDivisor?: number } = {},
 ): Promise<ManagedProcess> {
   const dir = tempDir('prometheus');
   const rulesDir = path.join(dir, 'rules');
   mkdirSync(rulesDir);
-  // The rule files themselves are copied byte for byte.
+  // The rule files themselves are copied byte for byte, unless a test asks for shorter `for:`.
   cpSync(path.join(dockerDir, 'prometheus', 'rules'), rulesDir, { recursive: true });
+  if (opts.forDivisor !== undefined) {
+    for (const f of readdirSync(rulesDir)) {
+      const file = path.join(rulesDir, f);
+      writeFileSync(file, shortenFor(readFileSync(file, 'utf8'), opts.forDivisor));
+    }
+  }
   const port = await freePort();
   const configFile = path.join(dir, 'prometheus.yml');
   writeFileSync(configFile, testPrometheusConfig(targets, rulesDir, `127.0.0.1:${port}`, interval));
@@ -145,6 +152,20 @@ export async function startPrometheus(
     '/-/ready',
   );
   return removingDirOnStop(p, dir);
+}
+
+/**
+ * A rule file with every `for:` divided by `divisor` (1m / 6 -> 10s) and every other byte
+ * as shipped: the expressions, labels and annotations stay the contracts they are, only the
+ * wait for a condition that already holds gets shorter. The durations themselves are checked
+ * by promtool's unit tests (docker/prometheus/tests/).
+ */
+export function shortenFor(ruleFileText: string, divisor: number): string {
+  return ruleFileText.replace(/^([ \t]+for:[ \t]*)(\S+)[ \t]*$/gm, (_, key: string, duration: string) => {
+    const seconds = parseDuration(duration) / divisor;
+    if (!(seconds >= 1) || !Number.isInteger(seconds)) throw new Error(`for: ${duration} / ${divisor} is not whole seconds`);
+    return `${key}${seconds}s`;
+  });
 }
 
 /** The process, whose stop() also removes its working directory. */
