@@ -15,7 +15,7 @@
  * request on this machine, and no configuration of CloudMart's can go below it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDuration } from './lib/args';
+import { durationFlag } from './lib/args';
 import { drive, type LoadResult } from './lib/load';
 import { CountingOtlpReceiver } from './lib/receivers';
 import { median } from './lib/report';
@@ -50,7 +50,7 @@ function argsOf(argv: string[]): { rounds: number; durationMs: number } {
   let durationMs = 3000;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--rounds') rounds = Math.max(1, Number(argv[++i]) || rounds);
-    else if (argv[i] === '--duration') durationMs = parseDuration(argv[++i] ?? '');
+    else if (argv[i] === '--duration') durationMs = durationFlag(argv[++i] ?? '');
     else throw new Error(`usage: npm run bench:floor [-- --rounds N --duration 3s] (got "${argv[i]}")`);
   }
   return { rounds, durationMs };

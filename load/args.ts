@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseDuration } from '../scripts/lib/duration';
 import { isScenarioName, SCENARIO_NAMES, type ScenarioName } from './scenarios';
 
 export const MAX_DURATION_SECONDS = 600;
@@ -37,14 +38,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** "45s", "2m", "500ms", "90" (seconds) → seconds. */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
-}
-
 const positiveInt = (name: string, max: number) =>
   z.coerce
     .number({ error: `${name} must be a number` })
@@ -56,12 +49,13 @@ const schema = z.object({
   duration: z
     .string()
     .transform((s, ctx) => {
-      const seconds = parseDuration(s);
-      if (seconds === undefined) {
+      // A bare number is seconds, as the usage and docs/load-and-chaos.md say.
+      const ms = parseDuration(s, 's');
+      if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `--duration: not a duration: ${s} (use 45s, 2m or 90)` });
         return z.NEVER;
       }
-      return seconds;
+      return ms / 1000;
     })
     .pipe(z.number().min(1, '--duration must be at least 1s').max(MAX_DURATION_SECONDS, `--duration must be at most ${MAX_DURATION_SECONDS}s`))
     .optional(),

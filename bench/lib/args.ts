@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../../scripts/lib/duration';
 
 /** Command-line flags of `npm run bench`, with defaults that keep a full run under about five minutes. */
 
@@ -82,13 +83,11 @@ export const USAGE = `npm run bench -- [flags]
 
 export class UsageError extends Error {}
 
-/** "6s", "500ms", "1m", or a bare number of seconds. */
-export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new UsageError(`not a duration: "${v}" (use e.g. 500ms, 10s, 1m)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000);
+/** A flag's duration in milliseconds; a bare number is seconds, as the usage's "whole seconds" says. */
+export function durationFlag(v: string): number {
+  const ms = parseDuration(v, 's');
+  if (ms === undefined) throw new UsageError(`not a duration: "${v}" (use e.g. 500ms, 10s, 1m)`);
+  return ms;
 }
 
 function positiveInt(name: string, v: string): number {
@@ -185,8 +184,8 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
   }
   if (values.help) throw new UsageError(USAGE);
-  if (values.duration !== undefined) opts.durationMs = parseDuration(values.duration);
-  if (values.warmup !== undefined) opts.warmupMs = parseDuration(values.warmup);
+  if (values.duration !== undefined) opts.durationMs = durationFlag(values.duration);
+  if (values.warmup !== undefined) opts.warmupMs = durationFlag(values.warmup);
   if (values.connections !== undefined) opts.connections = positiveInt('connections', values.connections);
   if (values.rounds !== undefined) opts.rounds = positiveInt('rounds', values.rounds);
   if (values.processes !== undefined) opts.processes = positiveInt('processes', values.processes);
@@ -194,8 +193,8 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
   if (values['cpu-prof']) opts.cpuProf = ['full'];
   if (values['cpu-prof-modes'] !== undefined) opts.cpuProf = listOf('cpu-prof-modes', values['cpu-prof-modes'], ALL_MODES);
   if (values.endpoints !== undefined) opts.endpoints = listOf('endpoints', values.endpoints, ALL_ENDPOINTS);
-  if (values['long-run'] !== undefined) opts.longRunMs = parseDuration(values['long-run']);
-  if (values.embedded !== undefined) opts.embeddedMs = parseDuration(values.embedded);
+  if (values['long-run'] !== undefined) opts.longRunMs = durationFlag(values['long-run']);
+  if (values.embedded !== undefined) opts.embeddedMs = durationFlag(values.embedded);
   if (values['metrics-samples'] !== undefined) opts.metricsSamples = positiveInt('metrics-samples', values['metrics-samples']);
   if (values.tool !== undefined) {
     if (values.tool !== 'wrk' && values.tool !== 'autocannon') throw new UsageError('--tool: wrk or autocannon');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
+import { parseDuration } from '../lib/duration';
 import { REPO_ROOT } from '../lib/stack-config';
 
 export const COMPONENTS = ['backend', 'prometheus', 'alertmanager', 'jaeger', 'loki', 'grafana', 'elastic'] as const;
@@ -73,15 +74,6 @@ Options (each URL also from the environment variable named after it):
   --only LIST              check only these, comma-separated: ${COMPONENTS.join(',')}
   --skip LIST              check all but these
   -h, --help               this text`;
-
-/** "3s", "500ms", "15m", "1h", "2500" (milliseconds) -> milliseconds. */
-export function parseDurationMs(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 'ms'] ?? 1;
-  return Math.round(n * unit);
-}
 
 function componentList(flag: string, value: string | undefined): Component[] | undefined {
   if (value === undefined) return undefined;
@@ -163,12 +155,13 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
     urls[name] = checkedUrl(source, fromFlag ?? fromEnv ?? `http://localhost:${e.port}`);
   }
 
+  // A bare number is milliseconds, as DOCTOR_TIMEOUT_MS's name says (and --lookback reads alike).
   const timeoutText = str('timeout') ?? (env.DOCTOR_TIMEOUT_MS || '3s');
-  const timeoutMs = parseDurationMs(timeoutText);
+  const timeoutMs = parseDuration(timeoutText, 'ms');
   if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 60_000)
     throw new UsageError(`--timeout: use a duration from 100ms to 60s, not "${timeoutText}"`);
   const lookbackText = str('lookback') ?? '1h';
-  const lookbackMs = parseDurationMs(lookbackText);
+  const lookbackMs = parseDuration(lookbackText, 'ms');
   if (lookbackMs === undefined || lookbackMs < 60_000 || lookbackMs > 7 * 86_400_000)
     throw new UsageError(`--lookback: use a duration from 1m to 168h, not "${lookbackText}"`);
 

@@ -65,6 +65,8 @@ test('component selection, the Elastic switch and bounds on durations', () => {
   assert.equal(parse(['--no-elastic']).elastic, false);
   assert.equal(parse(['--timeout', '750ms']).timeoutMs, 750);
   assert.equal(parse([], { DOCTOR_TIMEOUT_MS: '5000' }).timeoutMs, 5000);
+  assert.equal(parse(['--timeout', '2500']).timeoutMs, 2500, 'a bare number is milliseconds, for the flag as for DOCTOR_TIMEOUT_MS');
+  assert.equal(parse(['--lookback', '1h30m']).lookbackSeconds, 5400);
   assert.equal(parse(['--lookback', '15m']).lookbackSeconds, 900);
   for (const bad of [
     ['--timeout', '0'],

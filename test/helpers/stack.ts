@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration as durationMs } from '../../scripts/lib/duration';
 import { provisionedDatasources as readDatasources } from '../../scripts/lib/stack-config';
 
 export const repoRoot = path.resolve(__dirname, '../..');
@@ -106,14 +107,9 @@ export function publishedPorts(svc: Yaml): PublishedPort[] {
 // The rule files are read as the doctor reads them (one reader of the stack's config).
 export { alertRules, recordingRuleNames, ruleFiles, ruleTestFiles, type AlertRule } from '../../scripts/lib/stack-config';
 
-/** "90s", "2m", "1h30m" -> seconds. */
+/** A Prometheus duration ("90s", "2m", "1h30m") in seconds, by the one parser; absent is 0, and a bare number is not one. */
 export function parseDuration(d: string | undefined): number {
-  if (!d) return 0;
-  let total = 0;
-  const re = /(\d+)(ms|s|m|h|d|w|y)/g;
-  const mult: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-  for (const [, n = '0', unit = ''] of d.matchAll(re)) total += Number(n) * (mult[unit] ?? 0);
-  return total;
+  return d ? must(durationMs(d), `a Prometheus duration, not "${d}"`) / 1000 : 0;
 }
 
 // ------------------------------------------------------------------ grafana

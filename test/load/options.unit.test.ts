@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_AMOUNT, parseDuration, parseLoadArgs, UsageError } from '../../load/args';
+import { MAX_AMOUNT, parseLoadArgs, UsageError } from '../../load/args';
 import { checkTarget, isLoopbackHost, TargetRefused } from '../../load/target';
 
 test('When a host is loopback (localhost, 127.0.0.0/8, ::1), then it is a target; anything else is not', () => {
@@ -49,8 +49,14 @@ test('When options are given, then they are parsed and bounded', () => {
     { scenario: 'checkout', d: 120, c: 3, r: 0, a: MAX_AMOUNT, t: 'from-env', url: 'http://localhost:3000', json: true },
   );
   assert.equal(parseLoadArgs(['--help'], {}), 'help');
-  assert.equal(parseDuration('500ms'), 0.5);
-  assert.equal(parseDuration('90'), 90);
+  const seconds = (d: string) => {
+    const x = parseLoadArgs(['browse', '--duration', d], {});
+    assert.ok(x !== 'help');
+    return x.durationSeconds;
+  };
+  assert.equal(seconds('90'), 90, 'a bare number is seconds, as the usage says');
+  assert.equal(seconds('1500ms'), 1.5);
+  assert.equal(seconds('1m30s'), 90);
   const bad: string[][] = [
     [],
     ['nope'],
