@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Summary } from '../../load/summary';
+import { sampleFrom } from '../helpers/metrics-text';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { ROOT, startServerProcess, type ServerProcess } from '../../testkit/server-process';
 
@@ -51,7 +52,7 @@ describe('npm run load against the real service', () => {
     (await (await fetch(`${server.url}/api/admin/chaos`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { active: string[] };
   const injectedErrors = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    return Number(/^cloudmart_chaos_injected_total\{fault="error"\} (\S+)$/m.exec(text)?.[1]);
+    return sampleFrom(text, 'cloudmart_chaos_injected_total', { fault: 'error' }) ?? NaN;
   };
 
   before(async () => {
