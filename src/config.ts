@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { UNTRACKED_PATHS } from './http/untracked-paths';
 
 // Its home is src/http/untracked-paths.ts; re-exported for src/telemetry/otel.ts, which imports it from here.
-export { isUntrackedPath } from './http/untracked-paths';
 
 // src/ and dist/ both sit one level below package.json.
 const packageVersion = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -36,12 +35,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  *   elastic.ts   ELASTIC_LEAN, and defaults for ELASTIC_APM_SERVER_URL, ELASTIC_APM_SERVICE_VERSION,
  *                ELASTIC_APM_ENVIRONMENT, ELASTIC_APM_CLOUD_PROVIDER, ELASTIC_APM_CENTRAL_CONFIG,
  *                ELASTIC_APM_LOG_LEVEL (the agent reads every ELASTIC_APM_* variable itself too);
- *   otel.ts      OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
- *                OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, the batch
- *                processor's OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
- *                OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, and ELASTIC_APM_SERVER_URL,
- *                ELASTIC_APM_API_KEY, ELASTIC_APM_SECRET_TOKEN for the APM server's OTLP intake;
- *                it sets OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER to none when unset.
+ *   otel.ts      sets OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER to none when unset;
+ *   span-export.ts  OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (which
+ *                exporter), OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (for
+ *                its log line; the exporter reads them itself) and the batch processor's
+ *                OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_SCHEDULE_DELAY,
+ *                OTEL_BSP_EXPORT_TIMEOUT, which NodeSDK reads only for processors it builds.
  * The SDK reads every other OTEL_* variable itself (docs/telemetry.md). Two reads are not
  * settings of the service: src/tuning/malloc.ts checks whether glibc's GLIBC_TUNABLES already
  * sets what it would, and `npm run dora:deploy` (src/scripts/dora-deploy.ts), a client of the

@@ -6,8 +6,8 @@
 # paths the Compose files mount into, ports, the environment it honours, and the tools its
 # healthcheck runs. The rest:
 #   - a Debian minbase of $STACK_DEBIAN_RELEASE made by debootstrap (localhost/cloudmart-debian),
-#   - Prometheus, Alertmanager, Jaeger and node-exporter from their pinned Go modules
-#     (scripts/backends.sh),
+#   - Prometheus, Alertmanager, Jaeger and node-exporter from their pinned Go modules, and the
+#     OpenTelemetry Collector from its builder manifest (scripts/backends.sh),
 #   - Postgres, Redis (Valkey), nginx and the Postgres and Redis exporters from Debian packages.
 # Left out, because nothing here can make them: Grafana, Loki, Promtail, Alloy (AGPL, not to be
 # built from the module proxy), Elasticsearch, Kibana, the APM server, k6, and cAdvisor (the
@@ -29,13 +29,14 @@ exec 8>"$cache/.lock"
 flock 8
 
 # Every buildable service: its recipe in scripts/image/stack/, and the Go programs it copies in.
-services=(backend lb postgres redis prometheus alertmanager jaeger node-exporter postgres-exporter redis-exporter)
+services=(backend lb postgres redis otel-collector prometheus alertmanager jaeger node-exporter postgres-exporter redis-exporter)
 declare -A recipe_of=(
   [lb]=nginx [postgres]=postgres [redis]=redis [prometheus]=prometheus [alertmanager]=alertmanager
   [jaeger]=jaeger [node-exporter]=node-exporter [postgres-exporter]=postgres-exporter [redis-exporter]=redis-exporter
+  [otel-collector]=otel-collector
 )
-declare -A go_build_of=([prometheus]=prometheus [alertmanager]=alertmanager [jaeger]=jaeger [node-exporter]=node-exporter)
-declare -A go_files_of=([prometheus]="prometheus promtool" [alertmanager]="alertmanager amtool" [jaeger]=jaeger [node-exporter]=node_exporter)
+declare -A go_build_of=([prometheus]=prometheus [alertmanager]=alertmanager [jaeger]=jaeger [node-exporter]=node-exporter [otel-collector]=otelcol)
+declare -A go_files_of=([prometheus]="prometheus promtool" [alertmanager]="alertmanager amtool" [jaeger]=jaeger [node-exporter]=node_exporter [otel-collector]=otelcol)
 
 # The `image:` of a service in compose/*.yaml, as Compose names it.
 compose_image() {

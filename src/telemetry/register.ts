@@ -51,7 +51,6 @@ function start(config: Config, env: Record<string, string | undefined>): void {
       tracer: 'opentelemetry',
       endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318',
       protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
-      elasticApm: env.ELASTIC_APM_SERVER_URL ?? null,
     },
     'tracing with OpenTelemetry',
   );

@@ -28,7 +28,7 @@ export function pinnedVersions(): Record<string, string> {
 
 interface PinnedTool {
   /** The scripts/backends.sh build that holds the binary: its cache directory is <build>-<version>. */
-  build: 'prometheus' | 'alertmanager' | 'jaeger';
+  build: 'prometheus' | 'alertmanager' | 'jaeger' | 'otelcol';
   versionKey: string;
   versionArgs: string[];
 }
@@ -40,6 +40,7 @@ const PINNED: Record<string, PinnedTool> = {
   alertmanager: { build: 'alertmanager', versionKey: 'ALERTMANAGER_VERSION', versionArgs: ['--version'] },
   amtool: { build: 'alertmanager', versionKey: 'ALERTMANAGER_VERSION', versionArgs: ['--version'] },
   jaeger: { build: 'jaeger', versionKey: 'JAEGER_VERSION', versionArgs: ['version'] },
+  otelcol: { build: 'otelcol', versionKey: 'OTELCOL_VERSION', versionArgs: ['--version'] },
 };
 
 /** The version a pinned tool must report, from tools/versions.env. */
@@ -152,9 +153,10 @@ export interface RunResult {
 }
 
 /** Run a tool synchronously (no shell) and capture its output. */
-export function runTool(bin: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): RunResult {
+export function runTool(bin: string, args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): RunResult {
   const res = spawnSync(bin, args, {
     cwd: options.cwd,
+    env: options.env ? { ...process.env, ...options.env } : undefined,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
   });

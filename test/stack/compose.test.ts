@@ -11,7 +11,7 @@ import path from 'node:path';
 import { composeFiles, composeServices, memoryLimit, publishedPorts, readYaml, repoRoot, type ComposeService, type Yaml } from '../helpers/stack';
 import { pinnedVersions } from '../helpers/tools';
 
-const CORE = ['backend', 'lb', 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
+const CORE = ['backend', 'lb', 'postgres', 'redis', 'otel-collector', 'prometheus', 'alertmanager', 'grafana', 'jaeger', 'loki', 'promtail'];
 const GiB = 1024 ** 3;
 
 const files = composeFiles();
@@ -195,7 +195,8 @@ test('backend: built from the Dockerfile, wired to its dependencies, discoverabl
   // Defaults for one host; the multi-host layout sets them in .env (docs/scale-out.md).
   assert.equal(env.DATABASE_URL, '${DATABASE_URL:-postgres://cloudmart:cloudmart@postgres:5432/cloudmart}');
   assert.equal(env.REDIS_URL, '${REDIS_URL:-redis://redis:6379}');
-  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}');
+  // Traces go to this host's collector only; it routes them on (docker/otel-collector/).
+  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318');
   assert.equal(env.OTEL_SERVICE_NAME, 'cloudmart-backend');
   assert.match(env.ELASTIC_APM_SERVER_URL, /http:\/\/apm-server:8200/);
   for (const k of ['LOG_LEVEL', 'SERVICE_VERSION', 'GIT_COMMIT_SHA', 'GIT_COMMIT_TIME']) assert.ok(k in env, `env ${k}`);
@@ -206,6 +207,22 @@ test('backend: built from the Dockerfile, wired to its dependencies, discoverabl
   }
   assert.equal(svc.labels.logging, 'promtail');
   assert.ok(svc.healthcheck.test.join(' ').includes('/health'));
+});
+
+test('otel-collector: three config files merged as documented, healthy by its health endpoint, ahead of the backend', () => {
+  const { svc } = bySvc('otel-collector');
+  assert.deepEqual(svc.command, [
+    '--config=/etc/otelcol/config.yaml',
+    '--config=/etc/otelcol/export/${OTELCOL_EXPORT:-jaeger}.yaml',
+    '--config=/etc/otelcol/sampling/${OTELCOL_SAMPLING:-all}.yaml',
+  ]);
+  assert.deepEqual(svc.volumes, ['../docker/otel-collector:/etc/otelcol:ro']);
+  assert.ok(fs.existsSync(path.resolve(repoRoot, 'compose', svc.build.context, 'Dockerfile')));
+  assert.ok(svc.healthcheck.test.join(' ').includes('13133'));
+  assert.equal(bySvc('backend').svc.depends_on['otel-collector'].condition, 'service_healthy');
+  // Every choice the two variables offer is a file that exists.
+  for (const name of ['jaeger', 'elastic', 'aws']) assert.ok(fs.existsSync(path.join(repoRoot, 'docker/otel-collector/export', `${name}.yaml`)), name);
+  for (const name of ['all', 'tail']) assert.ok(fs.existsSync(path.join(repoRoot, 'docker/otel-collector/sampling', `${name}.yaml`)), name);
 });
 
 test('WEBHOOK_TOKEN: the backend reads it, Alertmanager gets it in the file its config sends, never as an empty config', () => {

@@ -35,6 +35,12 @@ const IMAGES: Record<string, ImageFacts> = {
     can: ['sh', 'node'],
     read: 'at the tag',
   },
+  'cloudmart/otel-collector': {
+    dockerfile: 'docker/otel-collector/Dockerfile (this repository): otel/opentelemetry-collector-contrib copied onto busybox',
+    base: 'busybox',
+    can: [...BUSYBOX, '/otelcol-contrib'],
+    read: 'at the tag',
+  },
   'postgres:17.7': {
     dockerfile: 'https://github.com/docker-library/postgres/blob/master/17/trixie/Dockerfile',
     base: 'debian',

@@ -43,12 +43,14 @@ test('an app host: the API on the load balancer, the shared database, cache and 
   const doc = renderCompose(compose, 'app.yaml', {
     DATABASE_URL: 'postgres://cloudmart:pw@10.0.1.10:5432/cloudmart',
     REDIS_URL: 'redis://10.0.1.10:6379',
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://10.0.1.20:4318',
+    JAEGER_OTLP_ENDPOINT: '10.0.1.20:4317',
   });
   const env = doc.services.backend.environment;
   assert.equal(env.DATABASE_URL, 'postgres://cloudmart:pw@10.0.1.10:5432/cloudmart');
   assert.equal(env.REDIS_URL, 'redis://10.0.1.10:6379');
-  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://10.0.1.20:4318');
+  // The backend sends to its host's collector, which sends to the monitoring host's Jaeger.
+  assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318');
+  assert.equal(doc.services['otel-collector'].environment.JAEGER_OTLP_ENDPOINT, '10.0.1.20:4317');
   assert.deepEqual(publishedPorts(doc.services.backend), [], 'replicas publish nothing');
   assert.deepEqual(
     publishedPorts(doc.services.lb).map((p) => [p.published, p.target]),
@@ -58,7 +60,7 @@ test('an app host: the API on the load balancer, the shared database, cache and 
   // Nothing set: the single-host defaults.
   const single = renderCompose(compose, 'app.yaml', {});
   assert.equal(single.services.backend.environment.DATABASE_URL, 'postgres://cloudmart:cloudmart@postgres:5432/cloudmart');
-  assert.equal(single.services.backend.environment.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
+  assert.equal(single.services['otel-collector'].environment.JAEGER_OTLP_ENDPOINT, 'jaeger:4317');
 });
 
 test('the monitoring host: the app hosts from .env become the backend job targets, each its own instance', (t) => {

@@ -179,6 +179,7 @@ test('every scrape target is a compose service on a port it listens on', () => {
     grafana: ['3000'],
     loki: ['3100'],
     jaeger: ['8888', '8889'],
+    'otel-collector': ['8888'],
     'node-exporter': ['9100'],
     cadvisor: ['8080'],
     'postgres-exporter': ['9187'],
