@@ -16,7 +16,7 @@ import { freePort } from '../../testkit/server-process';
 export interface OwnServer {
   port: number;
   url: string;
-  /** Stops the server (SIGTERM, as an orchestrator does); its port and data stay for start(). */
+  /** Stops the server (Redis: SIGTERM, as an orchestrator does; PostgreSQL: its fast shutdown); its port and data stay for start(). */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
@@ -24,10 +24,10 @@ export interface OwnServer {
   remove(): Promise<void>;
 }
 
-async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, ok: () => Promise<boolean>, child: Child, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await ok().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`${what} not ready in ${timeoutMs} ms`);
+    if (Date.now() > end) throw new Error(`${what} not ready in ${timeoutMs} ms:\n${child.output.join('\n')}`);
     await sleep(100);
   }
 }
@@ -38,14 +38,19 @@ interface Child {
   output: string[];
 }
 
-function run(bin: string, args: string[], opts: { uid?: number; gid?: number } = {}): Child {
+/** `stopSignal`: what stops the server without waiting on its clients (PostgreSQL's SIGTERM waits for every session to end). */
+function run(bin: string, args: string[], opts: { uid?: number; gid?: number } = {}, stopSignal: NodeJS.Signals = 'SIGTERM'): Child {
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   const output: string[] = [];
-  const keep = (b: Buffer) => output.push(...b.toString().split('\n').filter(Boolean).slice(-50));
+  const keep = (b: Buffer) => {
+    output.push(...b.toString().split('\n').filter(Boolean));
+    output.splice(0, output.length - 50);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { exited, kill: () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'), output };
+  child.on('error', (err) => output.push(String(err)));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return { exited, kill: () => child.exitCode === null && child.signalCode === null && child.kill(stopSignal), output };
 }
 
 /** True when Redis on `port` answers PING (inline command, RESP reply). */
@@ -69,7 +74,7 @@ export async function startOwnRedis(): Promise<OwnServer> {
   let child: Child | undefined;
   const start = async () => {
     child = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    await until(`redis-server on ${port}`, () => redisPing(port));
+    await until(`redis-server on ${port}`, () => redisPing(port), child);
   };
   const stop = async () => {
     child?.kill();
@@ -121,8 +126,9 @@ export async function startOwnPostgres(database: string): Promise<OwnServer> {
       path.join(bin, 'postgres'),
       ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
       asUser,
+      'SIGINT',
     );
-    await until(`postgres on ${port}`, () => ping('postgres'));
+    await until(`postgres on ${port}`, () => ping('postgres'), child);
   };
   const stop = async () => {
     child?.kill();
