@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { expectedReceivers } from '../lib/stack-config';
 import { httpGet, parseBody } from './http';
 import type { DoctorOptions } from './options';
-import { COMPOSE, miss, ok, probe, skip, type CheckLine, type Target } from './probe';
+import { COMPOSE, miss, ok, probe, skip, type CheckLine, type Subject } from './probe';
 
 const statusSchema = z.object({ versionInfo: z.object({ version: z.string() }).optional(), cluster: z.object({ status: z.string() }).optional() });
 const receiversSchema = z.array(z.object({ name: z.string() }));
@@ -14,7 +14,7 @@ const groupsSchema = z.array(
   }),
 );
 
-const at = (check: string): Target => ({ component: 'alertmanager', check, service: 'alertmanager' });
+const at = (check: string): Subject => ({ component: 'alertmanager', check, service: 'alertmanager' });
 
 /** Alertmanager ready, with the receivers of docker/alertmanager/alertmanager.yml; its alert groups as information. */
 export async function checkAlertmanager(o: DoctorOptions): Promise<CheckLine[]> {

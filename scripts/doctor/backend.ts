@@ -8,8 +8,8 @@ const readySchema = z.object({ status: z.string(), reason: z.string().optional()
 /** The backend's /health/ready: ready, and every dependency up. */
 export async function checkBackend(o: DoctorOptions): Promise<CheckLine[]> {
   const url = `${o.urls.backend}/health/ready`;
-  const target = { component: 'backend', check: 'ready', service: 'backend', start: `${COMPOSE} up -d --build` } as const;
-  const r = await probe(o, target, url, readySchema, "CloudMart's /health/ready");
+  const subject = { component: 'backend', check: 'ready', service: 'backend', start: `${COMPOSE} up -d --build` } as const;
+  const r = await probe(o, subject, url, readySchema, "CloudMart's /health/ready");
   if (r.line) return [r.line];
   const deps = Object.entries(r.body.dependencies);
   const described = deps.map(([name, d]) => `${name} ${d.status}${d.latencyMs !== undefined ? ` ${d.latencyMs} ms` : ''}${d.error ? ` (${d.error})` : ''}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { excerpt, httpGet, parseBody, type HttpResult } from './http';
 import type { DoctorOptions } from './options';
-import { COMPOSE, miss, ok, skip, stranger, unreachable, type CheckLine, type Target } from './probe';
+import { COMPOSE, miss, ok, skip, stranger, unreachable, type CheckLine, type Subject } from './probe';
 
 const apmRootSchema = z.object({ version: z.string(), publish_ready: z.boolean().optional() });
 const kibanaStatusSchema = z.object({ status: z.object({ overall: z.object({ level: z.string(), summary: z.string().optional() }) }) });
@@ -13,7 +13,7 @@ export interface ElasticProbe {
   lines: CheckLine[];
 }
 
-const at = (check: string, service: string): Target => ({ component: 'elastic', check, service, profile: 'elastic' });
+const at = (check: string, service: string): Subject => ({ component: 'elastic', check, service, profile: 'elastic' });
 
 /**
  * The Elastic profile's APM server, Kibana and the backend's spans in Elasticsearch. Its three
@@ -35,38 +35,38 @@ export async function checkElastic(o: DoctorOptions): Promise<ElasticProbe> {
 }
 
 function apmLine(a: HttpResult, apmServer: string): CheckLine {
-  const t = at('APM server', 'apm-server');
-  if (a.kind === 'unreachable') return unreachable(t, apmServer, a.reason);
+  const s = at('APM server', 'apm-server');
+  if (a.kind === 'unreachable') return unreachable(s, apmServer, a.reason);
   const body = parseBody(a.text, apmRootSchema);
-  if (!body) return stranger(t, apmServer, a, 'the APM server');
+  if (!body) return stranger(s, apmServer, a, 'the APM server');
   if (body.publish_ready === false)
     return miss(
       'elastic',
-      t.check,
+      s.check,
       `APM server ${body.version} up but not ready to publish`,
       `it waits for Elasticsearch: ${COMPOSE} ps elasticsearch (healthy?)`,
     );
-  return ok('elastic', t.check, `${apmServer} APM server ${body.version} ready`);
+  return ok('elastic', s.check, `${apmServer} APM server ${body.version} ready`);
 }
 
 function kibanaLine(k: HttpResult, kibana: string): CheckLine {
-  const t = at('Kibana', 'kibana');
-  if (k.kind === 'unreachable') return unreachable(t, kibana, k.reason);
+  const s = at('Kibana', 'kibana');
+  if (k.kind === 'unreachable') return unreachable(s, kibana, k.reason);
   const overall = parseBody(k.text, kibanaStatusSchema)?.status.overall;
-  if (!overall) return stranger(t, `${kibana}/api/status`, k, "Kibana's status API");
-  if (overall.level === 'available') return ok('elastic', t.check, `${kibana} available`);
+  if (!overall) return stranger(s, `${kibana}/api/status`, k, "Kibana's status API");
+  if (overall.level === 'available') return ok('elastic', s.check, `${kibana} available`);
   const detail = `Kibana is ${overall.level}${overall.summary ? `: ${excerpt(overall.summary, 90)}` : ''}`;
-  return miss('elastic', t.check, detail, `Kibana needs 1–2 minutes after Elasticsearch is healthy; else ${COMPOSE} logs --tail=50 kibana`);
+  return miss('elastic', s.check, detail, `Kibana needs 1–2 minutes after Elasticsearch is healthy; else ${COMPOSE} logs --tail=50 kibana`);
 }
 
 async function tracesLine(o: DoctorOptions, e: HttpResult): Promise<CheckLine> {
-  const t = at(`APM traces of ${o.service}`, 'elasticsearch');
+  const s = at(`APM traces of ${o.service}`, 'elasticsearch');
   const url = `${o.urls.elasticsearch}/traces-apm*/_count?q=${encodeURIComponent(`service.name:"${o.service}"`)}`;
   const c = e.kind === 'unreachable' ? e : await httpGet(url, o);
-  if (c.kind === 'unreachable') return unreachable(t, o.urls.elasticsearch, c.reason);
+  if (c.kind === 'unreachable') return unreachable(s, o.urls.elasticsearch, c.reason);
   const body = parseBody(c.text, countSchema);
-  if (!body) return stranger(t, url, c, "Elasticsearch's count API");
-  if (body.count > 0) return ok('elastic', t.check, `${body.count} APM documents of ${o.service} in traces-apm*`);
+  if (!body) return stranger(s, url, c, "Elasticsearch's count API");
+  if (body.count > 0) return ok('elastic', s.check, `${body.count} APM documents of ${o.service} in traces-apm*`);
   const fix = `the backend sends OTLP to ELASTIC_APM_SERVER_URL (http://apm-server:8200) as well as to Jaeger: send a few requests; if you started the profile after the backend, ${COMPOSE} --profile elastic up -d and ${COMPOSE} restart backend`;
-  return miss('elastic', t.check, `Elasticsearch holds no APM span of ${o.service}`, fix);
+  return miss('elastic', s.check, `Elasticsearch holds no APM span of ${o.service}`, fix);
 }

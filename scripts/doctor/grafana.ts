@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { expectedDatasourceUids } from '../lib/stack-config';
 import { excerpt, httpGet, parseBody } from './http';
 import type { DoctorOptions } from './options';
-import { COMPOSE, miss, ok, probe, skip, type CheckLine, type Target } from './probe';
+import { COMPOSE, miss, ok, probe, skip, type CheckLine, type Subject } from './probe';
 
 const healthSchema = z.object({ database: z.string(), version: z.string().optional() });
 const datasourcesSchema = z.array(z.object({ uid: z.string(), name: z.string(), type: z.string() }));
 const dsHealthSchema = z.object({ status: z.string().optional(), message: z.string().optional() });
 
-const at = (check: string): Target => ({ component: 'grafana', check, service: 'grafana' });
+const at = (check: string): Subject => ({ component: 'grafana', check, service: 'grafana' });
 
 /** Grafana up, its datasources provisioned, and each healthy (Elasticsearch only with the Elastic profile running). */
 export async function checkGrafana(o: DoctorOptions, elasticRunning: Promise<boolean>): Promise<CheckLine[]> {

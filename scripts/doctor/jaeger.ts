@@ -10,8 +10,8 @@ const tracesSchema = z.object({ data: z.array(z.object({ traceID: z.string(), sp
 export async function checkJaeger(o: DoctorOptions): Promise<CheckLine[]> {
   const base = o.urls.jaeger;
   const check = `traces of ${o.service}`;
-  const target = { component: 'jaeger', check, service: 'jaeger' } as const;
-  const r = await probe(o, target, `${base}/api/services`, servicesSchema, "Jaeger's query API", { shown: base, need200: true });
+  const subject = { component: 'jaeger', check, service: 'jaeger' } as const;
+  const r = await probe(o, subject, `${base}/api/services`, servicesSchema, "Jaeger's query API", { shown: base, need200: true });
   if (r.line) return [r.line];
   const known = r.body.data ?? [];
   const noTraces = `send a request (curl -s ${o.urls.backend}/api/products) and wait 5 s: spans leave in batches; still none: ${COMPOSE} logs backend | grep "span export" (OTEL_EXPORTER_OTLP_ENDPOINT must be http://jaeger:4318)`;
@@ -19,9 +19,9 @@ export async function checkJaeger(o: DoctorOptions): Promise<CheckLine[]> {
   const endUs = Date.now() * 1000;
   const startUs = endUs - o.lookbackSeconds * 1_000_000;
   const tUrl = `${base}/api/traces?service=${encodeURIComponent(o.service)}&start=${startUs}&end=${endUs}&limit=1`;
-  const t = await probe(o, target, tUrl, tracesSchema, "Jaeger's traces API", { shown: base });
-  if (t.line) return [t.line];
-  const latest = t.body.data?.[0];
+  const traces = await probe(o, subject, tUrl, tracesSchema, "Jaeger's traces API", { shown: base });
+  if (traces.line) return [traces.line];
+  const latest = traces.body.data?.[0];
   if (!latest) return [miss('jaeger', check, `no trace of ${o.service} in the last ${o.lookbackSeconds / 60} minutes`, noTraces)];
   const root = latest.spans.find((s) => !s.references?.some((ref) => ref.refType === 'CHILD_OF')) ?? latest.spans[0];
   const ago = root ? Math.max(0, Math.round((endUs - root.startTime) / 1_000_000)) : 0;

@@ -17,8 +17,8 @@ export const ok = (component: Component, check: string, detail: string): CheckLi
 export const miss = (component: Component, check: string, detail: string, fix: string): CheckLine => ({ component, check, status: 'miss', detail, fix });
 export const skip = (component: Component, check: string, detail: string): CheckLine => ({ component, check, status: 'skip', detail });
 
-/** The checklist line a probe answers, and the Compose service behind the port (with how to start it). */
-export interface Target {
+/** What a probe is about: the checklist line it answers, and the Compose service behind the port (with how to start it). */
+export interface Subject {
   component: Component;
   check: string;
   service: string;
@@ -28,24 +28,24 @@ export interface Target {
 }
 
 /** The miss for a component that does not answer at all, with how to start it and where to look. */
-export function unreachable(t: Target, url: string, reason: string): CheckLine {
-  const up = t.start ?? (t.profile ? `${COMPOSE} --profile ${t.profile} up -d` : `${COMPOSE} up -d ${t.service}`);
+export function unreachable(s: Subject, url: string, reason: string): CheckLine {
+  const up = s.start ?? (s.profile ? `${COMPOSE} --profile ${s.profile} up -d` : `${COMPOSE} up -d ${s.service}`);
   return miss(
-    t.component,
-    t.check,
+    s.component,
+    s.check,
     `${url}: ${reason}`,
-    `${up}; if it is running, ${COMPOSE} ps ${t.service} (healthy?) and ${COMPOSE} logs --tail=50 ${t.service}`,
+    `${up}; if it is running, ${COMPOSE} ps ${s.service} (healthy?) and ${COMPOSE} logs --tail=50 ${s.service}`,
   );
 }
 
 /** The miss for a port that answers, but not as the expected program does. */
-export function stranger(t: Target, url: string, r: { status: number; text: string }, what: string): CheckLine {
+export function stranger(s: Subject, url: string, r: { status: number; text: string }, what: string): CheckLine {
   const port = new URL(url).port || '80';
   return miss(
-    t.component,
-    t.check,
+    s.component,
+    s.check,
     `${url} answered ${r.status} but not like ${what}: ${excerpt(r.text, 80) || '(empty body)'}`,
-    `another program may hold the port: see which (Linux/macOS: lsof -i :${port}; Windows: netstat -ano | findstr ${port}), stop it or point the doctor elsewhere; else ${COMPOSE} logs --tail=50 ${t.service}`,
+    `another program may hold the port: see which (Linux/macOS: lsof -i :${port}; Windows: netstat -ano | findstr ${port}), stop it or point the doctor elsewhere; else ${COMPOSE} logs --tail=50 ${s.service}`,
   );
 }
 
@@ -58,14 +58,14 @@ export type Probed<T> = { body: T; status: number; line?: undefined } | { line: 
  */
 export async function probe<T>(
   o: GetOptions,
-  t: Target,
+  s: Subject,
   url: string,
   schema: z.ZodType<T>,
   what: string,
   opts: { shown?: string; need200?: boolean } = {},
 ): Promise<Probed<T>> {
   const r = await httpGet(url, o);
-  if (r.kind === 'unreachable') return { line: unreachable(t, opts.shown ?? url, r.reason) };
+  if (r.kind === 'unreachable') return { line: unreachable(s, opts.shown ?? url, r.reason) };
   const body = opts.need200 && r.status !== 200 ? null : parseBody(r.text, schema);
-  return body === null ? { line: stranger(t, url, r, what), answer: r } : { body, status: r.status };
+  return body === null ? { line: stranger(s, url, r, what), answer: r } : { body, status: r.status };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { expectedAlertNames, JOB_SERVICE } from '../lib/stack-config';
 import { excerpt, httpGet, parseBody } from './http';
 import type { DoctorOptions } from './options';
-import { COMPOSE, miss, ok, probe, skip, stranger, unreachable, type CheckLine, type Target } from './probe';
+import { COMPOSE, miss, ok, probe, skip, stranger, unreachable, type CheckLine, type Subject } from './probe';
 
 /** Prometheus's HTTP API wraps every answer in { status: 'success', data }. */
 const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data });
@@ -22,7 +22,7 @@ const vectorSchema = success(z.object({ result: z.array(z.object({ value: z.tupl
 
 export type ActiveTarget = z.infer<typeof activeTarget>;
 
-const at = (check: string): Target => ({ component: 'prometheus', check, service: 'prometheus' });
+const at = (check: string): Subject => ({ component: 'prometheus', check, service: 'prometheus' });
 
 /** Prometheus's scrape error when the target's host name does not resolve. */
 const NOT_RESOLVED = /\bno such host\b/;
