@@ -1,5 +1,5 @@
 import type { Cache } from '../cache/cache';
-import { annotateSpan } from '../telemetry/request-span';
+import { annotateSpan } from '../telemetry/tracer';
 import { CHAOS_SPAN_ATTRIBUTE } from './faults';
 import type { ChaosMetrics } from './metrics';
 import type { ChaosState } from './state';

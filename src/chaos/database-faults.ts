@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../domain/errors';
 import type { Database } from '../store/database';
-import { annotateSpan } from '../telemetry/request-span';
+import { annotateSpan } from '../telemetry/tracer';
 import { CHAOS_SPAN_ATTRIBUTE } from './faults';
 import type { ChaosMetrics } from './metrics';
 import type { ChaosState } from './state';

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { AppError } from '../domain/errors';
-import { annotateSpan } from '../telemetry/request-span';
+import { annotateSpan } from '../telemetry/tracer';
 import { routeTemplate } from '../http/route-template';
 import { CHAOS_SPAN_ATTRIBUTE, type FaultName } from './faults';
 import type { ChaosMetrics } from './metrics';

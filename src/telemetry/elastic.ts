@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from './logger';
-import type { ElasticAgentLike } from './active-tracer';
+import type { ElasticAgentLike } from './elastic-spans';
 
 type Env = Record<string, string | undefined>;
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { LOG_LEVELS } from '../config';
-import { currentTraceIds } from './request-span';
+import { currentTraceIds } from './tracer';
 
 export type { Logger } from 'pino';
 

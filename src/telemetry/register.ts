@@ -9,7 +9,8 @@
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import '../require-node';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { setElasticAgent } from './active-tracer';
+import { elasticSpans } from './elastic-spans';
+import { useRequestSpans } from './tracer';
 import { startElasticApm } from './elastic';
 import { onTelemetryShutdown } from './lifecycle';
 import { createLogger } from './logger';
@@ -27,7 +28,7 @@ function start(config: Config, env: Record<string, string | undefined>): void {
 
   if (mode === 'elastic') {
     const agent = startElasticApm(config, env, logger);
-    setElasticAgent(agent);
+    useRequestSpans(elasticSpans(agent));
     onTelemetryShutdown(() => agent.flush());
     logger.info({ tracer: 'elastic-apm-node', serverUrl: env.ELASTIC_APM_SERVER_URL ?? 'http://localhost:8200' }, 'tracing with the Elastic APM agent');
     return;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../../domain/errors';
-import { recordSpanError } from '../../telemetry/request-span';
+import { recordSpanError } from '../../telemetry/tracer';
 import { statusCodeName, statusText } from '../status-code';
 
 export interface ErrorBody {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../telemetry/logger';
 import type { Metrics } from '../../telemetry/metrics';
-import { currentTraceIds, type TraceIds } from '../../telemetry/request-span';
+import { currentTraceIds, type TraceIds } from '../../telemetry/tracer';
 import { routeTemplate } from '../route-template';
 import { isUntrackedPath } from '../untracked-paths';
 import { assignRequestId, requestLines } from './request-logger';

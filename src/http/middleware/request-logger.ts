@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from '../../telemetry/logger';
-import type { TraceIds } from '../../telemetry/request-span';
+import type { TraceIds } from '../../telemetry/tracer';
 import { lazyRequestLogger } from '../../tuning/request-log';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

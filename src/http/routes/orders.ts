@@ -3,7 +3,7 @@ import type { OrderService } from '../../domain/orders';
 import { maskOrder, maskOrderPage } from '../../domain/privacy';
 import { cancelRequest, idempotencyKey, idParam, orderListQuery, orderRequest, type OrderRequest } from '../../domain/schemas';
 import type { DomainEvents } from '../../domain/types';
-import { annotateSpan } from '../../telemetry/request-span';
+import { annotateSpan } from '../../telemetry/tracer';
 import { BODY_LIMIT, jsonBody } from '../json-body';
 import { parseInput } from '../validate';
 

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { ProductService } from '../../domain/products';
 import { idParam, productListQuery } from '../../domain/schemas';
-import { annotateSpan } from '../../telemetry/request-span';
+import { annotateSpan } from '../../telemetry/tracer';
 import { PRODUCT_CACHE_CONTROL } from '../middleware/security-headers';
 import { sendRead } from '../send-json';
 import { parseInput } from '../validate';
