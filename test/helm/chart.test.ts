@@ -3,7 +3,9 @@
  * `helm template` (Helm 4), the rendered manifests validated offline against the
  * Kubernetes schemas (kubernetes-validate) and the prometheus-operator CRDs (their
  * openAPIV3Schema, from the operator's Go module), the PrometheusRule's rules checked by
- * promtool and compared with docker/prometheus/rules (one source of truth).
+ * promtool and compared with docker/prometheus/rules (one source of truth). The in-chart
+ * OpenTelemetry Collector is checked the same way: its ConfigMap against
+ * docker/otel-collector/, its rendered config by `otelcol validate`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { loadConfig } from '../../src/config';
-import { dashboardsDir, dockerDir, readText, repoRoot, ruleFiles, type Yaml } from '../helpers/stack';
+import { composeServices, dashboardsDir, dockerDir, memoryLimit, parseMemory, readText, repoRoot, ruleFiles, type Yaml } from '../helpers/stack';
 import { findTool, requireTool, runTool } from '../helpers/tools';
 import { underCI } from '../helpers/ci';
 
@@ -43,6 +45,15 @@ const one = (docs: Yaml[], kind: string): Yaml => {
   assert.equal(found.length, 1, `one ${kind}`);
   return found[0];
 };
+/** The one object of a kind that belongs to a component (backend, otel-collector). */
+const ofComponent = (docs: Yaml[], kind: string, component: string): Yaml => {
+  const found = byKind(docs, kind).filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === component);
+  assert.equal(found.length, 1, `one ${kind} of ${component}`);
+  return found[0];
+};
+const backendConfig = (docs: Yaml[]): Yaml => byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
+/** Whether a selector (matchLabels or a Service's selector) selects these labels. */
+const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** The CRD directory of the pinned prometheus-operator Go module, or null when it is not downloaded. */
 function operatorCrdDir(): string | null {
@@ -113,6 +124,10 @@ test('helm template: every resource, the Deployment hardened, probed and shut do
     assert.ok(kinds.includes(k), `renders a ${k}`);
   }
   assert.ok(!kinds.includes('Ingress'), 'no Ingress unless enabled');
+  assert.ok(
+    docs.every((d) => d.metadata.labels?.['app.kubernetes.io/component'] !== 'otel-collector'),
+    'an explicit otlp.endpoint wins: no in-chart collector',
+  );
 
   const deploy = one(docs, 'Deployment');
   const pod = deploy.spec.template.spec;
@@ -177,7 +192,7 @@ test('helm template: every resource, the Deployment hardened, probed and shut do
 test('helm template: optional Ingress, fixed replicas without the HPA, no Secret with existingSecret, DATABASE_URL required', (t) => {
   const helm = requireTool('helm', t);
   if (!helm) return;
-  const docs = render(helm, ['ingress.enabled=true', 'ingress.className=nginx', 'autoscaling.enabled=false', 'replicaCount=3']);
+  const docs = render(helm, ['ingress.enabled=true', 'ingress.className=nginx', 'autoscaling.enabled=false', 'replicaCount=3', 'collector.enabled=false']);
   const ingress = one(docs, 'Ingress');
   assert.equal(ingress.spec.ingressClassName, 'nginx');
   assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, one(docs, 'Service').metadata.name);
@@ -185,13 +200,13 @@ test('helm template: optional Ingress, fixed replicas without the HPA, no Secret
   assert.deepEqual(paths, ['/api', '/health'], 'the Ingress routes the API and health checks, not /metrics');
   assert.equal(one(docs, 'Deployment').spec.replicas, 3);
   const config = byKind(docs, 'ConfigMap').find((m) => m.data?.PORT);
-  assert.equal(config.data.OTEL_SDK_DISABLED, 'true', 'no OTLP endpoint: tracing off instead of retrying localhost');
+  assert.equal(config.data.OTEL_SDK_DISABLED, 'true', 'no OTLP endpoint and no collector: tracing off instead of retrying localhost');
   assert.equal(config.data.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
   assert.equal(byKind(docs, 'HorizontalPodAutoscaler').length, 0);
 
   const external = render(helm, ['existingSecret=cloudmart-db']);
   assert.equal(byKind(external, 'Secret').length, 0);
-  assert.ok(one(external, 'Deployment').spec.template.spec.containers[0].envFrom.some((e: Yaml) => e.secretRef?.name === 'cloudmart-db'));
+  assert.ok(ofComponent(external, 'Deployment', 'backend').spec.template.spec.containers[0].envFrom.some((e: Yaml) => e.secretRef?.name === 'cloudmart-db'));
 
   const res = runTool(helm, ['template', 'shop', chartDir]);
   assert.notEqual(res.status, 0);
@@ -240,7 +255,9 @@ test('rendered manifests validate against the Kubernetes schemas (kubernetes-val
   if (!validator) return;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudmart-helm-k8s-'));
   try {
-    const docs = render(helm, ['ingress.enabled=true']);
+    // The default values deploy the collector; the second set its other files.
+    const docs = [...render(helm, ['ingress.enabled=true']), ...byKind(render(helm, ['collector.export=elastic', 'collector.sampling=tail']), 'Deployment')];
+    assert.ok(docs.some((d) => d.kind === 'Deployment' && d.metadata.labels['app.kubernetes.io/component'] === 'otel-collector'));
     const core = docs.filter((d) => !String(d.apiVersion).startsWith('monitoring.coreos.com/'));
     const files = core.map((d, i) => {
       const f = path.join(tmp, `${i}-${d.kind}.yaml`);
@@ -267,15 +284,202 @@ test('the ServiceMonitor and PrometheusRule validate against the prometheus-oper
   }
   const docs = render(helm);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+  // The backend's and the collector's ServiceMonitor, and the PrometheusRule.
+  assert.equal(byKind(docs, 'ServiceMonitor').length, 2);
   for (const [kind, file] of [
     ['ServiceMonitor', 'monitoring.coreos.com_servicemonitors.yaml'],
     ['PrometheusRule', 'monitoring.coreos.com_prometheusrules.yaml'],
   ] as const) {
     const crd: Yaml = parseYaml(fs.readFileSync(path.join(dir, file), 'utf8'));
-    const doc = one(docs, kind);
-    const version: Yaml = crd.spec.versions.find((v: Yaml) => `${crd.spec.group}/${v.name}` === doc.apiVersion);
-    assert.ok(version?.served, `${kind} ${doc.apiVersion} is served by the CRD`);
-    const validate = ajv.compile(closed(version.schema.openAPIV3Schema));
-    assert.ok(validate(doc), `${kind}: ${ajv.errorsText(validate.errors)}`);
+    for (const doc of byKind(docs, kind)) {
+      const version: Yaml = crd.spec.versions.find((v: Yaml) => `${crd.spec.group}/${v.name}` === doc.apiVersion);
+      assert.ok(version?.served, `${kind} ${doc.apiVersion} is served by the CRD`);
+      const validate = ajv.compile(closed(version.schema.openAPIV3Schema));
+      assert.ok(validate(doc), `${kind} ${doc.metadata.name}: ${ajv.errorsText(validate.errors)}`);
+    }
+  }
+});
+
+// ------------------------------------------------------- the in-chart collector
+
+const collectorDir = path.join(dockerDir, 'otel-collector');
+
+/** The collector's Deployment, Service, ConfigMap and container of a render. */
+function collectorOf(docs: Yaml[]) {
+  const deploy = ofComponent(docs, 'Deployment', 'otel-collector');
+  const [c] = deploy.spec.template.spec.containers;
+  return {
+    deploy,
+    pod: deploy.spec.template.spec,
+    c,
+    svc: ofComponent(docs, 'Service', 'otel-collector'),
+    configMap: ofComponent(docs, 'ConfigMap', 'otel-collector'),
+    env: new Map<string, string>(c.env.map((e: Yaml) => [e.name, e.value])),
+  };
+}
+
+/** Each file the pod reads under /etc/otelcol, by the ConfigMap key the volume maps to it. */
+function mountedFiles(pod: Yaml, c: Yaml): Map<string, string> {
+  const mount = c.volumeMounts.find((m: Yaml) => m.mountPath === '/etc/otelcol');
+  assert.ok(mount, 'the config is mounted where the args read it');
+  const volume = pod.volumes.find((v: Yaml) => v.name === mount.name);
+  return new Map((volume.configMap.items as Yaml[]).map((i) => [i.path, i.key]));
+}
+
+test('the chart reads the collector config through a symlink to docker/otel-collector/, its Dockerfile left out', () => {
+  const p = path.join(chartDir, 'files', 'otel-collector');
+  assert.ok(fs.lstatSync(p).isSymbolicLink(), 'files/otel-collector is a symlink, not a copy');
+  assert.equal(fs.realpathSync(p), fs.realpathSync(collectorDir));
+  assert.match(readText('deploy/helm/cloudmart/.helmignore'), /^files\/otel-collector\/Dockerfile$/m);
+});
+
+test('collector on (the default): the pods send to it, it runs the shipped files byte for byte, probed on the health port', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const docs = render(helm, ['collector.jaegerEndpoint=jaeger-collector.observability:4317']);
+  const { deploy, pod, c, svc, configMap, env } = collectorOf(docs);
+
+  // The backend's one endpoint: the collector's Service, OTLP/HTTP as in Compose.
+  const config = backendConfig(docs);
+  assert.equal(config.data.OTEL_EXPORTER_OTLP_ENDPOINT, `http://${svc.metadata.name}:4318`);
+  assert.equal(config.data.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf');
+  assert.equal(config.data.OTEL_SDK_DISABLED, undefined);
+  const http = svc.spec.ports.find((p: Yaml) => p.port === 4318);
+  assert.equal(c.ports.find((p: Yaml) => p.name === http.targetPort)?.containerPort, 4318);
+  assert.equal(env.get('JAEGER_OTLP_ENDPOINT'), 'jaeger-collector.observability:4317');
+
+  // Its selectors and the backend's never cross: the backend's Service, Deployment, PDB and
+  // ServiceMonitor match name and instance only.
+  const podLabels = deploy.spec.template.metadata.labels;
+  const backend = ofComponent(docs, 'Deployment', 'backend');
+  const backendPodLabels = backend.spec.template.metadata.labels;
+  assert.ok(selects(svc.spec.selector, podLabels) && selects(deploy.spec.selector.matchLabels, podLabels));
+  assert.ok(!selects(svc.spec.selector, backendPodLabels) && !selects(deploy.spec.selector.matchLabels, backendPodLabels));
+  for (const sel of [
+    backend.spec.selector.matchLabels,
+    ofComponent(docs, 'Service', 'backend').spec.selector,
+    one(docs, 'PodDisruptionBudget').spec.selector.matchLabels,
+    ofComponent(docs, 'ServiceMonitor', 'backend').spec.selector.matchLabels,
+  ]) {
+    assert.ok(!selects(sel, podLabels), `backend selector ${JSON.stringify(sel)} leaves the collector alone`);
+    assert.ok(!selects(sel, svc.metadata.labels));
+  }
+
+  // The files Compose passes, in its order, each the shipped file byte for byte.
+  assert.deepEqual(c.args, ['--config=/etc/otelcol/config.yaml', '--config=/etc/otelcol/export/jaeger.yaml', '--config=/etc/otelcol/sampling/all.yaml']);
+  const mounted = mountedFiles(pod, c);
+  for (const arg of c.args as string[]) {
+    const rel = arg.replace('--config=/etc/otelcol/', '');
+    const key = mounted.get(rel);
+    assert.ok(key, `${rel} is mounted`);
+    assert.equal(configMap.data[key], fs.readFileSync(path.join(collectorDir, rel), 'utf8'), `${rel} byte for byte`);
+  }
+  assert.equal(Object.keys(configMap.data).length, 3, 'only the chosen files');
+  assert.equal(deploy.spec.template.metadata.annotations['checksum/config']?.length, 64, 'a changed config rolls the collector');
+
+  // Probed on the health_check extension's port (config.yaml), by httpGet: nothing needed in the image.
+  const shipped = parseYaml(fs.readFileSync(path.join(collectorDir, 'config.yaml'), 'utf8'));
+  const healthPort = Number(String(shipped.extensions.health_check.endpoint).split(':').pop());
+  assert.equal(healthPort, 13133);
+  for (const probe of [c.livenessProbe, c.readinessProbe]) {
+    assert.equal(probe.httpGet.path, '/');
+    assert.equal(c.ports.find((p: Yaml) => p.name === probe.httpGet.port)?.containerPort, healthPort);
+  }
+
+  // The upstream image at the release Compose's image is built from; hardened like the backend;
+  // the memory limit Compose gives it (the memory_limiter works from it).
+  assert.equal(c.image, `otel/opentelemetry-collector-contrib:${pinned('OTELCOL_VERSION')}`);
+  assert.equal(composeServices().find((x) => x.name === 'otel-collector')?.svc.image, `cloudmart/otel-collector:${pinned('OTELCOL_VERSION')}`);
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  assert.equal(pod.automountServiceAccountToken, false);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  const composeLimit = memoryLimit(composeServices().find((x) => x.name === 'otel-collector')?.svc);
+  assert.equal(parseMemory(String(c.resources.limits.memory).replace(/i$/, '')), composeLimit, 'the memory limit of compose/app.yaml');
+
+  // Prometheus: job="otel-collector" on the metrics port, as Compose's job of that name.
+  const sm = ofComponent(docs, 'ServiceMonitor', 'otel-collector');
+  assert.equal(svc.metadata.labels[sm.spec.jobLabel], 'otel-collector');
+  const composeJob = parseYaml(readText('docker/prometheus/prometheus.yml')).scrape_configs.find((j: Yaml) => j.job_name === 'otel-collector');
+  const composePort = Number(String(composeJob.static_configs[0].targets[0]).split(':')[1]);
+  const metrics = svc.spec.ports.find((p: Yaml) => p.name === sm.spec.endpoints[0].port);
+  assert.equal(metrics.port, composePort);
+  assert.equal(
+    c.ports.find((p: Yaml) => p.name === metrics.targetPort)?.containerPort,
+    shipped.service.telemetry.metrics.readers[0].pull.exporter.prometheus.port,
+  );
+  assert.ok(!selects(sm.spec.selector.matchLabels, ofComponent(docs, 'Service', 'backend').metadata.labels));
+});
+
+test('collector variants: export and sampling files, off, an explicit otlp.endpoint, and what the chart refuses', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const docs = render(helm, [
+    'collector.export=elastic',
+    'collector.sampling=tail',
+    'collector.tailSampling.percent=25',
+    'collector.apmServerUrl=http://apm.observability:8200',
+  ]);
+  const { pod, c, configMap, env } = collectorOf(docs);
+  assert.deepEqual(c.args, ['--config=/etc/otelcol/config.yaml', '--config=/etc/otelcol/export/elastic.yaml', '--config=/etc/otelcol/sampling/tail.yaml']);
+  const mounted = mountedFiles(pod, c);
+  for (const rel of ['config.yaml', 'export/elastic.yaml', 'sampling/tail.yaml']) {
+    assert.equal(configMap.data[mounted.get(rel) ?? ''], fs.readFileSync(path.join(collectorDir, rel), 'utf8'), `${rel} byte for byte`);
+  }
+  // Every variable these files read (outside comments) is set in the pod.
+  for (const rel of mounted.keys()) {
+    const active = fs.readFileSync(path.join(collectorDir, rel), 'utf8').replace(/^\s*#.*$/gm, '');
+    for (const m of active.matchAll(/\$\{env:([A-Z][A-Z0-9_]*)/g)) {
+      assert.ok(env.get(m[1] ?? ''), `${rel} reads ${m[1]}, set in the pod`);
+    }
+  }
+  assert.equal(env.get('TAIL_SAMPLING_PERCENT'), '25');
+  assert.equal(env.get('ELASTIC_APM_SERVER_URL'), 'http://apm.observability:8200');
+
+  // Off: no collector objects, tracing off unless otlp.endpoint is set.
+  const off = render(helm, ['collector.enabled=false']);
+  assert.ok(off.every((d) => d.metadata.labels?.['app.kubernetes.io/component'] !== 'otel-collector'));
+  assert.equal(backendConfig(off).data.OTEL_SDK_DISABLED, 'true');
+  // An explicit otlp.endpoint wins over the collector (the meaning it had before the collector).
+  const explicit = render(helm, ['otlp.endpoint=http://otel-gateway.observability:4318']);
+  assert.equal(backendConfig(explicit).data.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-gateway.observability:4318');
+  assert.equal(byKind(explicit, 'Deployment').length, 1);
+  // No ServiceMonitor for it when the backend's is off.
+  assert.equal(byKind(render(helm, ['monitoring.serviceMonitor.enabled=false']), 'ServiceMonitor').length, 0);
+
+  const refused = (sets: string[], re: RegExp) => {
+    const res = runTool(helm, ['template', 'shop', chartDir, ...[...BASE_SETS, ...sets].flatMap((x) => ['--set', x])]);
+    assert.notEqual(res.status, 0, sets.join(' '));
+    assert.match(res.output, re);
+  };
+  refused(['collector.export=aws'], /collector\.export=aws is Compose-only/);
+  refused(['collector.export=tempo'], /collector\.export=tempo: docker\/otel-collector\/export\/ has no tempo\.yaml/);
+  refused(['collector.sampling=head'], /collector\.sampling=head: docker\/otel-collector\/sampling\/ has no head\.yaml/);
+  refused(['collector.sampling=tail', 'collector.replicaCount=2'], /tail sampling decides per trace/);
+  // Several replicas are fine while every trace is kept.
+  assert.equal(collectorOf(render(helm, ['collector.replicaCount=2'])).deploy.spec.replicas, 2);
+});
+
+test('otelcol validate accepts the rendered collector config as the pod reads it', (t) => {
+  const helm = requireTool('helm', t);
+  if (!helm) return;
+  const otelcol = requireTool('otelcol', t);
+  if (!otelcol) return;
+  for (const sets of [[], ['collector.export=elastic', 'collector.sampling=tail']]) {
+    const { pod, c, configMap, env } = collectorOf(render(helm, sets));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloudmart-helm-otelcol-'));
+    try {
+      for (const [rel, key] of mountedFiles(pod, c)) {
+        fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+        fs.writeFileSync(path.join(tmp, rel), configMap.data[key]);
+      }
+      const args = (c.args as string[]).map((a) => a.replace('/etc/otelcol', tmp));
+      const res = runTool(otelcol, ['validate', ...args], { env: Object.fromEntries(env) });
+      assert.equal(res.status, 0, `${sets.join(' ')}: ${res.output}`);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }
 });
