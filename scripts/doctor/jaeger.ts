@@ -14,7 +14,7 @@ export async function checkJaeger(o: DoctorOptions): Promise<CheckLine[]> {
   const r = await probe(o, subject, `${base}/api/services`, servicesSchema, "Jaeger's query API", { shown: base, need200: true });
   if (r.line) return [r.line];
   const known = r.body.data ?? [];
-  const noTraces = `send a request (curl -s ${o.urls.backend}/api/products) and wait 5 s: spans leave in batches; still none: ${COMPOSE} logs backend | grep "span export" (OTEL_EXPORTER_OTLP_ENDPOINT must be http://jaeger:4318)`;
+  const noTraces = `send a request (curl -s ${o.urls.backend}/api/products) and wait 5 s: spans leave in batches; still none: ${COMPOSE} logs backend | grep "span export" (its target is the endpoint that failed: the collector, http://otel-collector:4318/v1/traces), then ${COMPOSE} logs otel-collector | grep -i error (the collector sends to jaeger:4317)`;
   if (!known.includes(o.service)) return [miss('jaeger', check, `Jaeger has no service ${o.service} (it knows: ${known.join(', ') || 'none'})`, noTraces)];
   const endUs = Date.now() * 1000;
   const startUs = endUs - o.lookbackSeconds * 1_000_000;

@@ -52,7 +52,10 @@ export async function startManaged(bin: string, args: string[], port: number, re
     output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+      // Cleared once it exits: a pending timer would keep the test file's process alive.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(kill);
     },
   };
 }
