@@ -12,7 +12,7 @@ import {
 } from '../helpers/monitoring';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
 import { startServerProcess, type ServerProcess } from '../../testkit/server-process';
-import { alertRules, dashboardPromQL, dashboards, recordingRuleNames } from '../helpers/stack';
+import { alertRules, dashboardPromQL, recordingRuleNames } from '../helpers/stack';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { requireTool } from '../helpers/tools';
 import { startTraffic, type Traffic } from '../helpers/traffic';
@@ -117,7 +117,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
     await database?.drop();
   });
 
-  test('When errors and latency are injected under load, then every dashboard and rule query works and the service panels have data', async (t) => {
+  test('When errors and latency are injected under load, then every dashboard and rule query works and the recording rules have data', async (t) => {
     if (!ready) {
       t.skip('monitoring binaries missing');
       return;
@@ -167,18 +167,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       return names.filter((_, i) => !results[i]?.data?.result.length);
     }, 60_000);
     assert.deepEqual(noData, [], 'recording rules with no data');
-    // The service's own dashboards: every panel shows data once traffic flowed.
-    const serviceDashboards = new Set(['cloudmart-red', 'nodejs-runtime']);
-    assert.ok([...serviceDashboards].every((uid) => dashboards().some((d) => d.json.uid === uid)));
-    const empty = await settled(async () => {
-      const empty: string[] = [];
-      for (const q of dashboardPromQL({ __rate_interval: '1m', route: '/api/products' }).filter((q) => serviceDashboards.has(q.dashboard))) {
-        const r = await promQuery(prometheus.url, q.promql);
-        if (!r.data?.result.length) empty.push(`${q.dashboard} / ${q.panel}: ${q.promql}`);
-      }
-      return empty;
-    }, 30_000);
-    assert.deepEqual(empty, [], 'service panels with no data');
+    // That every panel has data after the traffic it is for: every-alert.e2e.test.ts.
     // The exporters' panels read real series too.
     assert.equal((await promQuery(prometheus.url, 'pg_up')).data?.result[0]?.value[1], '1');
     assert.equal((await promQuery(prometheus.url, 'redis_up')).data?.result[0]?.value[1], '1');
