@@ -39,8 +39,8 @@ interface Doc {
   prose: string;
 }
 
-function readDoc(file: string): Doc {
-  const text = readFileSync(path.join(repoRoot, file), 'utf8');
+/** A document, or `text` as a part of it. */
+function readDoc(file: string, text = readFileSync(path.join(repoRoot, file), 'utf8')): Doc {
   const blocks: Doc['blocks'] = [];
   const withoutBlocks = text.replace(/^(```+|~~~+)([\w-]*)[^\n]*\n([\s\S]*?)^\1[ \t]*$/gm, (_m, _fence: string, lang: string, body: string) => {
     blocks.push({ lang, body });
@@ -54,7 +54,7 @@ function readDoc(file: string): Doc {
   return { file, text, blocks: blocks.filter((b) => b.lang !== 'mermaid'), inline, prose };
 }
 
-const docs = DOCS.map(readDoc);
+const docs = DOCS.map((f) => readDoc(f));
 /** Every piece of code a doc shows: fenced lines and inline spans. */
 const codeOf = (d: Doc) => [...d.blocks.map((b) => b.body), ...d.inline];
 
@@ -237,6 +237,8 @@ function projectVariables(): Set<string> {
     }
   }
   add(/^#?\s*([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8'));
+  // The collector's configs read theirs as ${env:NAME}.
+  for (const f of walkFiles(path.join(repoRoot, 'docker', 'otel-collector'), (x) => /\.ya?ml$/.test(x))) add(/\$\{env:([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
   add(/^([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'tools', 'versions.env'), 'utf8'));
   add(/^(?:ARG|ENV)\s+([A-Z][A-Z0-9_]+)/gm, readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
   for (const f of walkFiles(path.join(repoRoot, 'scripts'), (x) => x.endsWith('.sh'))) add(/\$\{?([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
@@ -734,6 +736,63 @@ test('the Korean lab marks a checkpoint (**확인:**) wherever the English one s
     `checkpoints per step, English: ${en.join('; ')}`,
   );
   assert.ok(en.reduce((n, e) => n + Number(e.replace(/^.*: /, '')), 0) >= 6);
+});
+
+// ------------------------------------------------------------ the lab's AWS section
+
+/** The lab's last part, the course's "solution second": the same telemetry on AWS, by the collector's config alone. */
+const SOLUTION_SECOND = [
+  { file: 'docs/lab.md', heading: /^## Solution second: /im },
+  { file: 'docs/lab.ko.md', heading: /^## Solution second: /im },
+] as const;
+
+function solutionSecond(file: string, heading: RegExp): Doc {
+  const text = readFileSync(path.join(repoRoot, file), 'utf8');
+  const at = text.search(heading);
+  assert.ok(at >= 0, `${file} has the section ${heading}`);
+  const end = text.indexOf('\n## ', at + 1);
+  return readDoc(file, text.slice(at, end < 0 ? undefined : end));
+}
+
+test("the lab's Solution second section sets what reaches the collector and names what export/aws.yaml configures, in both languages", () => {
+  const collector = services.find((s) => s.name === 'otel-collector');
+  assert.ok(collector, 'an otel-collector service in the compose files');
+  /** What compose/.env can hand the collector: its environment, and the variables its command expands. */
+  const passed = new Set([
+    ...Object.keys((collector.svc.environment ?? {}) as Record<string, string>),
+    ...[...JSON.stringify(collector.svc.command ?? '').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1] ?? ''),
+  ]);
+  const awsFile = path.join(repoRoot, 'docker', 'otel-collector', 'export', 'aws.yaml');
+  const awsText = readFileSync(awsFile, 'utf8');
+  const aws = parseYaml(awsText) as {
+    exporters: {
+      awsxray: { indexed_attributes: string[] };
+      awsemf: { namespace: string; log_group_name: string; metric_declarations: { dimensions: string[][] }[] };
+    };
+  };
+  const reads = [...awsText.matchAll(/\$\{env:([A-Z][A-Z0-9_]+)(:-)?/g)];
+  const readByAws = new Set(reads.map((m) => m[1] ?? ''));
+  /** Read without a default: the section must have the student set them. */
+  const required = [...new Set(reads.filter((m) => !m[2]).map((m) => m[1] ?? ''))];
+  const appText = readFileSync(path.join(repoRoot, 'compose', 'app.yaml'), 'utf8');
+  const { namespace, log_group_name: logGroup, metric_declarations: declarations } = aws.exporters.awsemf;
+  const dimensions = [...(declarations[0]?.dimensions[0] ?? [])].sort().join(', ');
+  const code: string[][] = [];
+  for (const { file, heading } of SOLUTION_SECOND) {
+    const d = solutionSecond(file, heading);
+    code.push([...new Set(codeOf(d).map((c) => c.trim()))].sort());
+    // The lines it has the student add to compose/.env.
+    const set = d.blocks.filter((b) => b.lang === 'ini').flatMap((b) => [...b.body.matchAll(/^([A-Z][A-Z0-9_]{2,})=/gm)].map((m) => m[1] ?? ''));
+    for (const n of set) assert.ok(passed.has(n), `${file} sets ${n} in compose/.env, which compose/app.yaml does not hand the otel-collector service`);
+    for (const n of required) assert.ok(set.includes(n), `${file}: export/aws.yaml needs ${n} (no default), the section does not set it`);
+    const named = new Set(d.inline.flatMap((s) => [...s.matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b/g)].map((m) => m[1] ?? '')));
+    for (const n of named) assert.ok(readByAws.has(n) || appText.includes(n), `${file} names ${n}, which neither compose/app.yaml nor export/aws.yaml has`);
+    assert.ok(d.text.includes(`All metrics → ${namespace} → ${dimensions}*`), `${file}: CloudWatch's namespace ${namespace} and dimensions ${dimensions}`);
+    assert.ok(d.inline.includes(logGroup), `${file}: the EMF log group ${logGroup}`);
+    const annotation = /annotation\[([\w.]+)\]/.exec(d.text)?.[1];
+    assert.ok(annotation && aws.exporters.awsxray.indexed_attributes.includes(annotation), `${file}: X-Ray is searched by ${annotation}, an indexed_attributes entry`);
+  }
+  assert.deepEqual(code[1], code[0], 'both languages show the same code');
 });
 
 // ------------------------------------------------------------ the lab without Node.js
