@@ -238,7 +238,8 @@ function projectVariables(): Set<string> {
   }
   add(/^#?\s*([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'compose', '.env.example'), 'utf8'));
   // The collector's configs read theirs as ${env:NAME}.
-  for (const f of walkFiles(path.join(repoRoot, 'docker', 'otel-collector'), (x) => /\.ya?ml$/.test(x))) add(/\$\{env:([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
+  for (const f of walkFiles(path.join(repoRoot, 'docker', 'otel-collector'), (x) => /\.ya?ml$/.test(x)))
+    add(/\$\{env:([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
   add(/^([A-Z][A-Z0-9_]+)=/gm, readFileSync(path.join(repoRoot, 'tools', 'versions.env'), 'utf8'));
   add(/^(?:ARG|ENV)\s+([A-Z][A-Z0-9_]+)/gm, readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
   for (const f of walkFiles(path.join(repoRoot, 'scripts'), (x) => x.endsWith('.sh'))) add(/\$\{?([A-Z][A-Z0-9_]+)/g, readFileSync(f, 'utf8'));
@@ -790,7 +791,10 @@ test("the lab's Solution second section sets what reaches the collector and name
     assert.ok(d.text.includes(`All metrics → ${namespace} → ${dimensions}*`), `${file}: CloudWatch's namespace ${namespace} and dimensions ${dimensions}`);
     assert.ok(d.inline.includes(logGroup), `${file}: the EMF log group ${logGroup}`);
     const annotation = /annotation\[([\w.]+)\]/.exec(d.text)?.[1];
-    assert.ok(annotation && aws.exporters.awsxray.indexed_attributes.includes(annotation), `${file}: X-Ray is searched by ${annotation}, an indexed_attributes entry`);
+    assert.ok(
+      annotation && aws.exporters.awsxray.indexed_attributes.includes(annotation),
+      `${file}: X-Ray is searched by ${annotation}, an indexed_attributes entry`,
+    );
   }
   assert.deepEqual(code[1], code[0], 'both languages show the same code');
 });

@@ -309,7 +309,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(jaeger.trace(traceId).length, 0);
     });
 
-    test('When ELASTIC_APM_SERVER_URL is set, then traces still go to the OTLP endpoint alone: routing to the APM server is the collector\'s job', async () => {
+    test("When ELASTIC_APM_SERVER_URL is set, then traces still go to the OTLP endpoint alone: routing to the APM server is the collector's job", async () => {
       const traceId = randomHex(16);
       await fetch(`${server.url}/api/products/7`, { headers: { traceparent: `00-${traceId}-${randomHex(8)}-01` } });
       const direct = await traceOf(jaeger, traceId);
