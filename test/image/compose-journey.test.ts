@@ -167,7 +167,19 @@ test('docker compose up: the lab stack on Compose + podman, and the student jour
     assert.equal(up.status, 0, `up: ${up.stderr}`);
     const entries = await ps();
     const services = entries.map((e) => e.Service).sort();
-    const expected = ['alertmanager', 'backend', 'backend', 'backend', 'jaeger', 'lb', 'postgres', 'prometheus', 'redis', ...EXPORTERS].sort();
+    const expected = [
+      'alertmanager',
+      'backend',
+      'backend',
+      'backend',
+      'jaeger',
+      'lb',
+      'otel-collector',
+      'postgres',
+      'prometheus',
+      'redis',
+      ...EXPORTERS,
+    ].sort();
     assert.deepEqual(services, expected);
     for (const e of entries) {
       assert.equal(e.State, 'running', `${e.Service} ${e.ID}`);
@@ -204,7 +216,7 @@ test('docker compose up: the lab stack on Compose + podman, and the student jour
     orderId = String((order.body as { id: string | number }).id);
   });
 
-  await step('Prometheus finds the 3 replicas by DNS and scrapes the exporters', async () => {
+  await step('Prometheus finds the 3 replicas by DNS and scrapes the collector and the exporters', async () => {
     const up = await until(
       'backend ×3 and the exporters up',
       async () => {
@@ -212,7 +224,7 @@ test('docker compose up: the lab stack on Compose + podman, and the student jour
         const result = r.data?.result ?? [];
         const jobs = result.map((s) => s.metric.job ?? '');
         const backends = result.filter((s) => s.metric.job === 'backend').map((s) => s.metric.instance);
-        return new Set(backends).size === 3 && ['node-exporter', 'postgres', 'redis'].every((j) => jobs.includes(j)) ? backends : undefined;
+        return new Set(backends).size === 3 && ['otel-collector', 'node-exporter', 'postgres', 'redis'].every((j) => jobs.includes(j)) ? backends : undefined;
       },
       90_000,
     );
@@ -236,6 +248,15 @@ test('docker compose up: the lab stack on Compose + podman, and the student jour
     );
     const server = trace.spans.find((s) => tag(s, 'http.route') === '/api/products/:id');
     assert.ok(server, 'the server span, named by route');
+    // The way it came: through the collector, whose own metrics Prometheus scrapes.
+    await until(
+      'spans sent to Jaeger by the collector, in Prometheus',
+      async () => {
+        const r = await promQuery(prometheus, 'sum({__name__=~"otelcol_exporter_sent_spans(_total)?",job="otel-collector",exporter="otlp_grpc/jaeger"}) > 0');
+        return (r.data?.result ?? []).length > 0 ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   await step('npm run doctor passes for every part started', async (st) => {
