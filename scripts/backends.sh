@@ -76,7 +76,10 @@ for tool in "${tools[@]}"; do
   out="$cache/$tool-$version"
   flags=${stamp[$tool]:-}
   # .complete holds the stamp flags it was linked with: a changed stamp relinks (Go's build cache keeps that short).
-  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$flags" ]; then
+  # The collector's also holds its manifest's hash: a component added or removed rebuilds it.
+  key=$flags
+  [ "$tool" = otelcol ] && key="manifest $(sha256sum <"$root/tools/go/otelcol/manifest.yaml" | cut -c1-16)"
+  if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$key" ]; then
     echo "$out"
     continue
   fi
@@ -90,7 +93,7 @@ for tool in "${tools[@]}"; do
   (cd "$src" && CGO_ENABLED=0 go build -trimpath $modfile -ldflags="-s -w $flags" -o "$out/" $pkgs) >&2
   # Compose's main package is named cmd; the Docker CLI looks for it as a plugin named docker-compose.
   [ "$tool" = compose ] && mv "$out/cmd" "$out/docker-compose"
-  printf '%s' "$flags" >"$out/.complete"
+  printf '%s' "$key" >"$out/.complete"
   echo "built $tool $version in $((SECONDS - start)) s" >&2
   echo "$out"
 done

@@ -232,6 +232,12 @@ describe('The collector on the AWS path: X-Ray, CloudWatch EMF and remote write,
       // Only the RED metrics become CloudWatch metrics; the rest stay log fields.
       const names = new Set(logs.emfEvents.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name))));
       assert.deepEqual([...names].sort(), ['http_request_duration_seconds', 'http_requests_total']);
+      // Nor does anything else reach CloudWatch Logs: filter/red drops the other series before awsemf.
+      const others = logs.puts.flatMap((p) => p.messages).filter((e) => !('http_requests_total' in e) && !('http_request_duration_seconds' in e));
+      assert.deepEqual(
+        others.map((e) => Object.keys(e).filter((k) => k !== '_aws')),
+        [],
+      );
 
       assert.ok(logs.puts.length > 0);
       for (const put of logs.puts) {
