@@ -30,9 +30,9 @@ FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE_VERSION=""
 ARG GIT_COMMIT_SHA=""
 ARG GIT_COMMIT_TIME=""
-# glibc returns freed blocks of 32 kB and more to the system: what src/tuning/malloc.ts sets
-# through node:ffi under npm start, set here by glibc's own tunable so that the container's
-# stderr, which the log pipeline expects empty, gets no ExperimentalWarning.
+# glibc returns freed blocks of 32 kB and more to the system: the tunable that
+# src/tuning/relaunch.ts adds under npm start by executing node again, set here so that the
+# container's process starts with it (relaunch.ts then leaves it alone: one exec, not two).
 ENV NODE_ENV=production \
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 \
     PORT=3000 \
@@ -75,4 +75,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # allocates them straight into the old generation, where only mark-compacts free them
 # (docs/benchmark.md, "Findings from the Node 20 measurements").
 STOPSIGNAL SIGTERM
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "--require", "./dist/telemetry/register.js", "dist/server.js"]
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "--require", "./dist/tuning/relaunch.js", "--require", "./dist/telemetry/register.js", "dist/server.js"]

@@ -1,6 +1,7 @@
 /**
  * Stops the process at once, with one line, on a Node.js older than the one CloudMart runs
- * on. Imported first by both entry points (telemetry/register.ts and server.ts), so it runs
+ * on. Imported first by every entry point (tuning/relaunch.ts, telemetry/register.ts and
+ * server.ts), so it runs
  * before any dependency that needs a newer runtime could fail deep inside with a stack trace.
  * Written for any Node.js: no imports, nothing newer than ES2022.
  */

@@ -1,7 +1,8 @@
 /**
  * The process: reads config, starts the real dependencies, listens, and shuts down
  * in order (readiness 503, stop accepting, answer what arrived, close pool and Redis,
- * flush telemetry). Started as `node --require ./dist/telemetry/register.js dist/server.js`.
+ * flush telemetry). Started as `node --require ./dist/tuning/relaunch.js --require
+ * ./dist/telemetry/register.js dist/server.js` (npm start; relaunch.ts: glibc's malloc tunable).
  */
 // First: on too old a Node.js, stop with one line before any dependency loads.
 import './require-node';
@@ -14,7 +15,6 @@ import { serverOptions } from './http/server-options';
 import { createService } from './service';
 import { shutdownTelemetry } from './telemetry/lifecycle';
 import { flushLogger } from './telemetry/logger';
-import { returnLargeAllocations } from './tuning/malloc';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,8 +27,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // A setting of the process's allocator, so the process sets it, before the service allocates.
-  if (config.tuning) returnLargeAllocations();
   const service = await createService(config);
   const { app, logger } = service;
 

@@ -25,7 +25,7 @@ export interface ServiceOptions {
   timeoutMs?: number;
   /** The checkout to run (default: this one). */
   cwd?: string;
-  /** What node runs after the flags (default: the service, telemetry register first). */
+  /** What node runs after the flags (default: the service as npm start runs it: its preloads, the telemetry register, dist/server.js). */
   script?: string[];
   /** Polled until it answers 2xx (default: the service's readiness check). */
   readyPath?: string;
@@ -79,7 +79,7 @@ export function onInterrupt(cleanup: () => Promise<void>): void {
 export async function startService(opts: ServiceOptions): Promise<Service> {
   stopServicesOnSignal();
   const port = await freePort();
-  const script = opts.script ?? ['--require', './dist/telemetry/register.js', 'dist/server.js'];
+  const script = opts.script ?? [...startPreloads(opts.cwd ?? ROOT), '--require', './dist/telemetry/register.js', 'dist/server.js'];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
@@ -146,6 +146,26 @@ export function startFlags(serviceDir: string): string[] {
     else flags.push(t);
   }
   return flags;
+}
+
+/**
+ * The modules `npm start` preloads before the telemetry bootstrap (`--require`), as
+ * startService's default script runs them: src/tuning/relaunch.ts, which executes the service
+ * again with glibc's malloc tunable. None for a build whose start script has none.
+ */
+export function startPreloads(serviceDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(serviceDir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const tokens = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  const preloads: string[] = [];
+  for (let i = tokens.indexOf('node') + 1; i > 0 && i < tokens.length; i++) {
+    const t = tokens[i] ?? '';
+    if (!t.startsWith('-')) break;
+    if (t !== '--require' && t !== '-r') continue;
+    const module = tokens[++i] ?? '';
+    if (module === './dist/telemetry/register.js') break;
+    preloads.push('--require', module);
+  }
+  return preloads;
 }
 
 /** Resident set size of a process in MB, from /proc (Linux); undefined once it is gone. */

@@ -5,12 +5,12 @@
  * and the same pg instrumentation as a real server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { returnLargeAllocations } from '../tuning/malloc';
+import { returnsLargeAllocations } from '../tuning/malloc';
 import { baselineWasmOnly, collectStartupGarbage, EMBEDDED_POSTGRES_SETTINGS } from './embedded-memory';
 
 export interface EmbeddedPostgres {
   connectionString: string;
-  /** Whether glibc now returns PGlite's large allocations to the system (tuning/malloc.ts). */
+  /** Whether glibc returns PGlite's large allocations to the system (tuning/malloc.ts: set when the process started). */
   returnsLargeAllocations: boolean;
   /**
    * Call once the start's own connections (the migrations') are done: resolves when no
@@ -30,7 +30,7 @@ export interface EmbeddedOptions {
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   const lowMemory = opts.lowMemory ?? true;
-  const returnsLargeAllocations = lowMemory && returnLargeAllocations();
+  const returnsLarge = lowMemory && returnsLargeAllocations();
   if (lowMemory) baselineWasmOnly();
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -44,7 +44,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   const connectionString = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {
     connectionString,
-    returnsLargeAllocations,
+    returnsLargeAllocations: returnsLarge,
     async settled(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (server.getStats().activeConnections > 0 && Date.now() < deadline) await sleep(10);

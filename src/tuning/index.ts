@@ -4,11 +4,12 @@
  * replace it:
  *
  * - request-log.ts: req.log is created on first read, not for every request.
- * - malloc.ts: glibc returns freed blocks of 32 kB and more to the system (server.ts).
+ * - malloc.ts: glibc returns freed blocks of 32 kB and more to the system (its tunable, which
+ *   relaunch.ts, loaded first by `npm start`, adds to the environment by executing the process again).
  *
  * Each is measured against the build without it in one interleaved run
  * (`npm run bench -- --baseline-env CLOUDMART_TUNING=false`), and one that shows no gain
  * there is deleted: docs/benchmark.md, "What the tuning buys".
  */
 export { lazyRequestLogger } from './request-log';
-export { returnLargeAllocations } from './malloc';
+export { returnsLargeAllocations } from './malloc';

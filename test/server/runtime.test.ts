@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { atLeast, MINIMUM_NODE } from '../../src/require-node';
+import { createTestDatabase } from '../../testkit/postgres';
 import { ROOT } from '../../testkit/server-process';
 import { underCI } from '../helpers/ci';
 import { pinnedVersions } from '../helpers/tools';
+import { MMAP_THRESHOLD_TUNABLE } from '../../src/tuning/malloc';
 
 const pins = pinnedVersions;
 
@@ -81,3 +85,33 @@ test('When started on an older Node.js, then each entry point exits 1 at once wi
     assert.ok(Date.now() - started < 5000, `${what}: stops before loading its dependencies`);
   }
 });
+
+test(
+  "When started as npm start runs it, then stderr stays empty (no ExperimentalWarning) and the process runs, same pid, with glibc's malloc tunable",
+  { skip: process.platform !== 'linux' },
+  async (t) => {
+    const database = await createTestDatabase('npmstart');
+    t.after(() => database.drop());
+    const [, ...startArgs] = pkg.scripts.start.split(' ');
+    const child = spawn(process.execPath, startArgs, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exit = once(child, 'close');
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    for await (const line of lines) if (line.includes('listening on')) break;
+    const environ = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    child.kill('SIGTERM');
+    await exit;
+    clearTimeout(timer);
+    assert.ok(
+      environ.includes(`GLIBC_TUNABLES=${MMAP_THRESHOLD_TUNABLE}`),
+      `the spawned pid's environment: ${environ.filter((e) => e.startsWith('GLIBC')).join(' ')}`,
+    );
+    assert.equal(stderr, '', 'nothing on stderr from start to shutdown');
+  },
+);
