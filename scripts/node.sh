@@ -5,7 +5,8 @@
 #   ${CLOUDMART_CACHE:-~/.cache/cloudmart}/node-<version>/
 # Prints the directory holding bin/node; CI puts it first on PATH. The package carries no
 # npm: the machine's npm runs on whichever node comes first on PATH.
-# Usage: scripts/node.sh [version]   (default NODE_VERSION; CI also installs NODE_OLDER_VERSION)
+# Usage: scripts/node.sh [version]   (default NODE_VERSION; CI also installs NODE_LTS_OTHER_VERSION
+# and NODE_OLDER_VERSION)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tools/versions.env

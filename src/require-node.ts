@@ -7,7 +7,7 @@
  */
 
 /** The oldest Node.js CloudMart supports; package.json's `engines` states the same (a test checks). */
-export const MINIMUM_NODE = '26.0.0';
+export const MINIMUM_NODE = '24.0.0';
 
 /** Whether version a (dotted numbers, an optional leading "v") is at least b. */
 export function atLeast(a: string, b: string): boolean {

@@ -478,12 +478,20 @@ test('the Prometheus scrape jobs the doctor knows are the ones prometheus.yml de
  */
 const MEASUREMENT_RECORDS = new Set(['docs/benchmark.md']);
 
-test('every Node.js version the docs state is the pin of tools/versions.env or at least the minimum of src/require-node.ts', () => {
+test('every Node.js version the docs state is a pin of tools/versions.env or at least the minimum of src/require-node.ts', () => {
   const pin = pinnedVersions().NODE_VERSION ?? '';
+  const other = pinnedVersions().NODE_LTS_OTHER_VERSION ?? '';
   assert.match(pin, /^\d+\.\d+\.\d+$/, 'tools/versions.env has NODE_VERSION');
+  assert.match(other, /^\d+\.\d+\.\d+$/, 'tools/versions.env has NODE_LTS_OTHER_VERSION');
   const minimumMajor = Number.parseInt(MINIMUM_NODE, 10);
   const pinMajor = Number.parseInt(pin, 10);
+  const otherMajor = Number.parseInt(other, 10);
   assert.ok(pinMajor >= minimumMajor, `the pin ${pin} is at least MINIMUM_NODE ${MINIMUM_NODE}`);
+  assert.ok(otherMajor >= minimumMajor && otherMajor !== pinMajor, `the other LTS line ${other}: at least ${MINIMUM_NODE}, not the pin's`);
+  const pins = new Map([
+    [pinMajor, `${pin} (NODE_VERSION)`],
+    [otherMajor, `${other} (NODE_LTS_OTHER_VERSION)`],
+  ]);
   let seen = 0;
   const bad = failures((d) => {
     if (MEASUREMENT_RECORDS.has(d.file)) return [];
@@ -496,7 +504,9 @@ test('every Node.js version the docs state is the pin of tools/versions.env or a
       const major = Number.parseInt(version, 10);
       const full = version.split('.').length === 3;
       if (major < minimumMajor) out.push(`Node.js ${version} (the minimum is ${MINIMUM_NODE}, src/require-node.ts)`);
-      else if (full && major === pinMajor && version !== pin) out.push(`Node.js ${version} (the pin is ${pin}, tools/versions.env)`);
+      else if (full && pins.has(major) && !(pins.get(major) ?? '').startsWith(`${version} `)) {
+        out.push(`Node.js ${version} (the pin is ${pins.get(major)}, tools/versions.env)`);
+      }
     }
     return out;
   });

@@ -41,6 +41,22 @@ test('engines states the same minimum the service checks at start, and the pinne
   assert.ok(atLeast(process.versions.node, MINIMUM_NODE), 'the suite itself runs on a supported Node.js');
 });
 
+test('Both maintained LTS lines are supported: the other pin meets the minimum on another major, and CI runs the unit and API tests on it', () => {
+  const { NODE_VERSION, NODE_LTS_OTHER_VERSION, NODE_OLDER_VERSION } = pins();
+  assert.match(NODE_LTS_OTHER_VERSION ?? '', /^\d+\.\d+\.\d+$/, 'an exact version');
+  const major = (v = '') => Number.parseInt(v, 10);
+  assert.notEqual(major(NODE_LTS_OTHER_VERSION), major(NODE_VERSION), 'another line than the pin');
+  assert.ok(atLeast(NODE_LTS_OTHER_VERSION ?? '0', MINIMUM_NODE), `${NODE_LTS_OTHER_VERSION} meets ${MINIMUM_NODE}`);
+  // The oldest supported line is the minimum's: older than that is refused, not supported.
+  assert.equal(major(MINIMUM_NODE), Math.min(major(NODE_VERSION), major(NODE_LTS_OTHER_VERSION)));
+  assert.ok(!atLeast(NODE_OLDER_VERSION ?? '', MINIMUM_NODE), `NODE_OLDER_VERSION ${NODE_OLDER_VERSION} is older than ${MINIMUM_NODE}`);
+  const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
+  const other = ci.slice(ci.indexOf('scripts/node.sh "$NODE_LTS_OTHER_VERSION"'));
+  assert.ok(other.length < ci.length, '.ci/run installs NODE_LTS_OTHER_VERSION with scripts/node.sh');
+  assert.match(other, /^PATH="\$other:\$PATH" npm run test:unit$/m);
+  assert.match(other, /^PATH="\$other:\$PATH" node --import tsx --test 'test\/api\/\*\.test\.ts'$/m);
+});
+
 /**
  * A Node.js older than the minimum: the one .ci/run installs (CLOUDMART_OLDER_NODE, from
  * tools/versions.env NODE_OLDER_VERSION), else one on this machine (Debian's, for instance).
