@@ -8,6 +8,8 @@ import {
   startPostgresExporter,
   startPrometheus,
   startRedisExporter,
+  watchAlertStates,
+  type AlertStateWatch,
   type ManagedProcess,
 } from '../helpers/monitoring';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../../testkit/postgres';
@@ -52,8 +54,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
   let pgExporter: ManagedProcess;
   let redisExporter: ManagedProcess;
   let traffic: Traffic | undefined;
-  const firstSeen = new Map<string, number>();
-  let watcher: NodeJS.Timeout | undefined;
+  let alertStates: AlertStateWatch | undefined;
   let ready = false;
 
   const chaos = (method: 'PUT' | 'DELETE', body?: object) =>
@@ -94,22 +95,12 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       redis: `127.0.0.1:${redisExporter.port}`,
       alertmanager: `127.0.0.1:${alertmanager.port}`,
     });
-    watcher = setInterval(() => {
-      void promAlerts(prometheus.url).then(
-        (alerts) => {
-          for (const a of alerts) {
-            const key = `${a.labels.alertname}:${a.state}`;
-            if (!firstSeen.has(key)) firstSeen.set(key, Date.now());
-          }
-        },
-        () => undefined,
-      );
-    }, 500);
+    alertStates = watchAlertStates(prometheus.url);
     ready = true;
   });
 
   after(async () => {
-    clearInterval(watcher);
+    alertStates?.stop();
     await traffic?.stop();
     await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), pgExporter?.stop(), redisExporter?.stop()]);
     await server?.stop();
@@ -178,8 +169,8 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       t.skip('monitoring binaries missing');
       return;
     }
-    await until('HighRequestLatency firing', async () => (firstSeen.has('HighRequestLatency:firing') ? true : undefined), 4 * 60_000);
-    assert.ok(firstSeen.has('HighRequestLatency:pending'), 'pending before firing');
+    await until('HighRequestLatency firing', async () => (alertStates?.firstSeen.has('HighRequestLatency:firing') ? true : undefined), 4 * 60_000);
+    assert.ok(alertStates?.firstSeen.has('HighRequestLatency:pending'), 'pending before firing');
     const delivered = await until('HighRequestLatency delivered', async () => recorder.find('/api/alerts/warning', 'HighRequestLatency', 'firing')[0], 90_000);
     const alert = delivered.payload.alerts.find((a) => a.labels.alertname === 'HighRequestLatency');
     assert.equal(alert?.labels.severity, 'warning');
@@ -190,9 +181,9 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
       t.skip('monitoring binaries missing');
       return;
     }
-    await until('HTTPErrorRate firing', async () => (firstSeen.has('HTTPErrorRate:firing') ? true : undefined), 5 * 60_000);
-    const pendingAt = firstSeen.get('HTTPErrorRate:pending') ?? 0;
-    const firingAt = firstSeen.get('HTTPErrorRate:firing') ?? 0;
+    await until('HTTPErrorRate firing', async () => (alertStates?.firstSeen.has('HTTPErrorRate:firing') ? true : undefined), 5 * 60_000);
+    const pendingAt = alertStates?.firstSeen.get('HTTPErrorRate:pending') ?? 0;
+    const firingAt = alertStates?.firstSeen.get('HTTPErrorRate:firing') ?? 0;
     assert.ok(pendingAt > 0 && firingAt - pendingAt >= 115_000, `pending ${Math.round((firingAt - pendingAt) / 1000)} s before firing (for: 2m)`);
     await until('HTTPErrorRate at the critical receiver', async () => recorder.find('/api/alerts/critical', 'HTTPErrorRate', 'firing')[0], 90_000);
     const dora = await until('HTTPErrorRate at the DORA endpoint', async () => recorder.find('/api/dora/alertmanager', 'HTTPErrorRate', 'firing')[0], 90_000);
@@ -208,7 +199,7 @@ describe('alerts end to end: service → Prometheus → Alertmanager → receive
     }
     exporterProxy.set('reset');
     await until('pg_up == 0', async () => ((await promQuery(prometheus.url, 'pg_up')).data?.result[0]?.value[1] === '0' ? true : undefined), 30_000);
-    await until('DatabaseConnectionFailed firing', async () => (firstSeen.has('DatabaseConnectionFailed:firing') ? true : undefined), 3 * 60_000);
+    await until('DatabaseConnectionFailed firing', async () => (alertStates?.firstSeen.has('DatabaseConnectionFailed:firing') ? true : undefined), 3 * 60_000);
     await until('DatabaseConnectionFailed delivered', async () => recorder.find('/api/alerts/critical', 'DatabaseConnectionFailed', 'firing')[0], 60_000);
     const inhibited = await until(
       'HTTPErrorRate suppressed in Alertmanager',

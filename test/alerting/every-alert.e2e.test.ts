@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import YAML from 'yaml';
 import {
-  promAlerts,
   promQuery,
   shortenFor,
   startAlertmanager,
   startPostgresExporter,
   startPrometheus,
   startRedisExporter,
+  watchAlertStates,
+  type AlertStateWatch,
   type ManagedProcess,
 } from '../helpers/monitoring';
 import { startOwnPostgres, startOwnRedis, type OwnServer } from '../helpers/own-servers';
@@ -82,8 +83,7 @@ let prometheus: ManagedProcess;
 let pgExporter: ManagedProcess;
 let redisExporter: ManagedProcess;
 const traffic: Traffic[] = [];
-const firstSeen = new Map<string, number>();
-let watcher: NodeJS.Timeout | undefined;
+let alertStates: AlertStateWatch | undefined;
 let ready = false;
 
 before(async () => {
@@ -120,22 +120,12 @@ before(async () => {
     undefined,
     { forDivisor: FOR_DIVISOR },
   );
-  watcher = setInterval(() => {
-    void promAlerts(prometheus.url).then(
-      (alerts) => {
-        for (const a of alerts) {
-          const key = `${a.labels.alertname}:${a.state}`;
-          if (!firstSeen.has(key)) firstSeen.set(key, Date.now());
-        }
-      },
-      () => undefined,
-    );
-  }, 500);
+  alertStates = watchAlertStates(prometheus.url);
   ready = true;
 });
 
 after(async () => {
-  clearInterval(watcher);
+  alertStates?.stop();
   await Promise.allSettled(traffic.map((t) => t.stop()));
   await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), pgExporter?.stop(), redisExporter?.stop()]);
   await server?.stop();
@@ -235,7 +225,7 @@ test(
     assert.equal(redisDown.payload.alerts.find((a) => a.labels.alertname === 'RedisDown')?.labels.instance, `127.0.0.1:${redisExporter.port}`);
     assert.equal(incident.forwardedStatus, 200, 'the service opened the incident');
     assert.equal(lag.payload.alerts.find((a) => a.labels.alertname === 'HighEventLoopLag')?.labels.instance, `127.0.0.1:${server.port}`);
-    for (const name of ['RedisDown', 'HighEventLoopLag']) assert.ok(firstSeen.has(`${name}:pending`), `${name} pending before firing`);
+    for (const name of ['RedisDown', 'HighEventLoopLag']) assert.ok(alertStates?.firstSeen.has(`${name}:pending`), `${name} pending before firing`);
     t.diagnostic(`RedisDown and HighEventLoopLag delivered after ${seconds()} s`);
 
     // Redis back: RedisDown resolves and the DORA incident closes (time to restore). The
@@ -297,7 +287,7 @@ test(
     assert.equal(down.payload.alerts.find((a) => a.labels.alertname === 'ServiceDown')?.labels.instance, `127.0.0.1:${server.port}`);
     const unavailable = await delivered('/api/alerts/critical', 'ServiceUnavailable', 'firing', 90_000);
     assert.equal(unavailable.payload.alerts.find((a) => a.labels.alertname === 'ServiceUnavailable')?.labels.severity, 'critical');
-    for (const name of ['ServiceDown', 'ServiceUnavailable']) assert.ok(firstSeen.has(`${name}:pending`), `${name} pending before firing`);
+    for (const name of ['ServiceDown', 'ServiceUnavailable']) assert.ok(alertStates?.firstSeen.has(`${name}:pending`), `${name} pending before firing`);
     t.diagnostic(`ServiceDown and ServiceUnavailable delivered after ${seconds()} s`);
     assert.ok(
       recorder.deliveries.every((d) => d.authorization === `Bearer ${WEBHOOK_TOKEN}`),

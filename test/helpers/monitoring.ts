@@ -243,6 +243,28 @@ export async function promAlerts(prometheusUrl: string): Promise<PromAlert[]> {
   return body.data.alerts;
 }
 
+/** When each `<alertname>:<state>` was first seen in Prometheus's alerts, polled every 500 ms until stopped. */
+export interface AlertStateWatch {
+  firstSeen: ReadonlyMap<string, number>;
+  stop(): void;
+}
+
+export function watchAlertStates(prometheusUrl: string): AlertStateWatch {
+  const firstSeen = new Map<string, number>();
+  const timer = setInterval(() => {
+    void promAlerts(prometheusUrl).then(
+      (alerts) => {
+        for (const a of alerts) {
+          const key = `${a.labels.alertname}:${a.state}`;
+          if (!firstSeen.has(key)) firstSeen.set(key, Date.now());
+        }
+      },
+      () => undefined,
+    );
+  }, 500);
+  return { firstSeen, stop: () => clearInterval(timer) };
+}
+
 export interface AmAlert {
   labels: Record<string, string>;
   status: { state: 'active' | 'suppressed' | 'unprocessed'; inhibitedBy: string[]; silencedBy: string[] };
