@@ -3,9 +3,9 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import zlib from 'node:zlib';
 import protobuf from 'protobufjs';
 import { uncompress } from 'snappyjs';
+import { LoopbackReceiver } from '../../testkit/loopback-receiver';
 
 /**
  * Loopback stand-ins for the AWS APIs the collector's AWS path calls (docker/otel-collector/
@@ -83,47 +83,30 @@ interface Reply {
   body?: string;
 }
 
-/** An HTTP server on a free loopback port that records every request and answers through reply(). */
-abstract class AwsEndpoint {
+/** A loopback receiver that records every request, raw bytes and headers included, and answers through reply(). */
+abstract class AwsEndpoint extends LoopbackReceiver {
   readonly requests: AwsRequest[] = [];
-  url = '';
-  protected readonly server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const headers: Record<string, string> = {};
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-        const name = (req.rawHeaders[i] ?? '').toLowerCase();
-        const value = req.rawHeaders[i + 1] ?? '';
-        headers[name] = name in headers ? `${headers[name]},${value}` : value;
-      }
-      const body = headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw;
-      const request: AwsRequest = { method: req.method ?? '', path: req.url ?? '', headers, raw, body, sigv4: parseSigV4(headers.authorization) };
-      this.requests.push(request);
-      let reply: Reply;
-      try {
-        reply = this.reply(request);
-      } catch (err) {
-        reply = { status: 400, contentType: 'application/json', body: JSON.stringify({ message: String(err) }) };
-      }
-      res.writeHead(reply.status, reply.contentType ? { 'Content-Type': reply.contentType } : {});
-      res.end(reply.body);
-    });
-  });
+
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, raw: Buffer): void {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      const name = (req.rawHeaders[i] ?? '').toLowerCase();
+      const value = req.rawHeaders[i + 1] ?? '';
+      headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    }
+    const request: AwsRequest = { method: req.method ?? '', path: req.url ?? '', headers, raw, body, sigv4: parseSigV4(headers.authorization) };
+    this.requests.push(request);
+    let reply: Reply;
+    try {
+      reply = this.reply(request);
+    } catch (err) {
+      reply = { status: 400, contentType: 'application/json', body: JSON.stringify({ message: String(err) }) };
+    }
+    res.writeHead(reply.status, reply.contentType ? { 'Content-Type': reply.contentType } : {});
+    res.end(reply.body);
+  }
 
   protected abstract reply(req: AwsRequest): Reply;
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 /** An X-Ray segment document, as the exporter wrote it (the fields the tests read). */
