@@ -131,21 +131,27 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 }
 
+/** The node options of `npm start`: the tokens between `node` and the script, split into flags and --require modules. */
+function startNodeOptions(serviceDir: string): { flags: string[]; requires: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(serviceDir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const tokens = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
+  const flags: string[] = [];
+  const requires: string[] = [];
+  for (let i = tokens.indexOf('node') + 1; i > 0 && i < tokens.length; i++) {
+    const t = tokens[i] ?? '';
+    if (!t.startsWith('-')) break;
+    if (t === '--require' || t === '-r') requires.push(tokens[++i] ?? '');
+    else flags.push(t);
+  }
+  return { flags, requires };
+}
+
 /**
  * The node flags `npm start` runs the service with (the tokens between `node` and the
  * script, minus --require and its module), so the bench measures what is deployed.
  */
 export function startFlags(serviceDir: string): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(serviceDir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const tokens = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
-  const flags: string[] = [];
-  for (let i = tokens.indexOf('node') + 1; i > 0 && i < tokens.length; i++) {
-    const t = tokens[i] ?? '';
-    if (!t.startsWith('-')) break;
-    if (t === '--require' || t === '-r') i++;
-    else flags.push(t);
-  }
-  return flags;
+  return startNodeOptions(serviceDir).flags;
 }
 
 /**
@@ -154,18 +160,9 @@ export function startFlags(serviceDir: string): string[] {
  * again with glibc's malloc tunable. None for a build whose start script has none.
  */
 export function startPreloads(serviceDir: string): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(serviceDir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const tokens = (pkg.scripts?.start ?? '').split(/\s+/).filter(Boolean);
-  const preloads: string[] = [];
-  for (let i = tokens.indexOf('node') + 1; i > 0 && i < tokens.length; i++) {
-    const t = tokens[i] ?? '';
-    if (!t.startsWith('-')) break;
-    if (t !== '--require' && t !== '-r') continue;
-    const module = tokens[++i] ?? '';
-    if (module === './dist/telemetry/register.js') break;
-    preloads.push('--require', module);
-  }
-  return preloads;
+  const { requires } = startNodeOptions(serviceDir);
+  const telemetry = requires.indexOf('./dist/telemetry/register.js');
+  return (telemetry < 0 ? requires : requires.slice(0, telemetry)).flatMap((module) => ['--require', module]);
 }
 
 /** Resident set size of a process in MB, from /proc (Linux); undefined once it is gone. */
