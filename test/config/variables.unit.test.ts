@@ -4,22 +4,14 @@
  * variable read anywhere else in src/ and not named there fails here.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { srcDir, tsFiles } from '../helpers/source-files';
 import { LOG_LEVELS } from '../../src/config';
 import { createLogger } from '../../src/telemetry/logger';
 
-const srcDir = path.join(__dirname, '..', '..', 'src');
 const configText = readFileSync(path.join(srcDir, 'config.ts'), 'utf8');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return tsFiles(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 test('every variable src/ reads outside config.ts is named in config.ts', () => {
   const named = new Set(configText.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g));

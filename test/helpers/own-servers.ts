@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { sql } from '../../testkit/postgres';
 import { freePort } from '../../testkit/server-process';
 
 /**
@@ -135,13 +136,7 @@ export async function startOwnPostgres(database: string): Promise<OwnServer> {
     await child?.exited;
   };
   await start();
-  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await admin.end();
-  }
+  await sql(`postgres://postgres@127.0.0.1:${port}/postgres`, `CREATE DATABASE ${database}`);
   return {
     port,
     url,

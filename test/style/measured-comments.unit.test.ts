@@ -4,13 +4,13 @@
  * is written down once, next to how it was measured, and is not left to go stale in the code.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { srcDir, tsFiles } from '../helpers/source-files';
 import ts from 'typescript';
 
 const repoRoot = path.join(__dirname, '..', '..');
-const srcDir = path.join(repoRoot, 'src');
 
 /** A number followed by a unit a measurement is reported in: time, memory, a ratio or a share. */
 const MEASURED = /(?<![\w.])\d(?:[\d,.]*\d)?\s*(?:ms|µs|us|MB|MiB|GB|×|x|%)(?![\w])/;
@@ -21,14 +21,6 @@ const MEASURED = /(?<![\w.])\d(?:[\d,.]*\d)?\s*(?:ms|µs|us|MB|MiB|GB|×|x|%)(?!
  * its number.
  */
 const ALLOWED: readonly string[] = [];
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return tsFiles(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 /** Every comment of a TypeScript file, found by the compiler's parser (not inside strings or regular expressions). */
 function comments(file: string): string[] {

@@ -4,20 +4,12 @@
  * prom-client, so a metric made anywhere else, such as inside a router, is noticed here.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { srcDir, tsFiles } from '../helpers/source-files';
 
 const repoRoot = path.join(__dirname, '..', '..');
-const srcDir = path.join(repoRoot, 'src');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return tsFiles(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 test('Only metrics.ts modules import prom-client, so every metric is defined in one', () => {
   const importers = tsFiles(srcDir)
