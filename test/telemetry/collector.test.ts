@@ -44,8 +44,6 @@ describe('The collector between the service and its backends', () => {
       exportTo: 'elastic',
       sampling: 'all',
       env: { JAEGER_OTLP_ENDPOINT: jaeger.otlpGrpcUrl.replace('http://', ''), ELASTIC_APM_SERVER_URL: apm.url },
-      // Seconds, not the batch processor's default 200 ms x queue: the test reads back at once.
-      extraConfig: 'processors:\n  batch: { timeout: 100ms }\n',
     });
     server = await startServerProcess({
       DATABASE_URL: database.url,
