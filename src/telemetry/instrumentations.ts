@@ -9,8 +9,10 @@ import { pgRequestHook } from './pg-spans';
 /**
  * Only what shows the request's path through the service: the server span, Postgres and
  * Redis. No fs, dns, net, Express middleware or router spans.
+ *
+ * `httpServerSpans: false` leaves the server span to src/tuning/server-span.ts.
  */
-export function instrumentations(untrackedPaths: readonly string[]) {
+export function instrumentations(untrackedPaths: readonly string[], httpServerSpans = true) {
   return getNodeAutoInstrumentations({
     '@opentelemetry/instrumentation-fs': { enabled: false },
     '@opentelemetry/instrumentation-dns': { enabled: false },
@@ -21,6 +23,7 @@ export function instrumentations(untrackedPaths: readonly string[]) {
     '@opentelemetry/instrumentation-runtime-node': { enabled: false },
     '@opentelemetry/instrumentation-undici': { enabled: false },
     '@opentelemetry/instrumentation-http': {
+      enabled: httpServerSpans,
       responseHook: routeOnClose,
       ignoreIncomingRequestHook: (req: IncomingMessage) => isUntrackedPath((req.url ?? '').split('?', 1)[0] ?? '', untrackedPaths),
       redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
@@ -66,4 +69,13 @@ function routeOnClose(_span: Span, response: IncomingMessage | ServerResponse): 
  * instrumentation's own list (credentials in signed URLs), which an explicit list
  * replaces rather than extends, plus `q`, the product search, which is what users type.
  */
-const REDACTED_QUERY_PARAMS = ['sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'q'];
+export const REDACTED_QUERY_PARAMS = [
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+  'q',
+];

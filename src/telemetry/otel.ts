@@ -11,12 +11,13 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from '../config';
 import { ChildErrors } from './child-errors';
-import { instrumentations } from './instrumentations';
+import { instrumentations, REDACTED_QUERY_PARAMS } from './instrumentations';
 import type { Logger } from './logger';
 import { PgErrorAttributes } from './pg-spans';
 import { spanExportFromEnv } from './span-export';
+import { traceServerRequests } from '../tuning/server-span';
 
-export type TelemetryConfig = Pick<Config, 'service' | 'untrackedPaths'>;
+export type TelemetryConfig = Pick<Config, 'service' | 'untrackedPaths' | 'tuning'>;
 
 /**
  * The OpenTelemetry NodeSDK with auto-instrumentations-node, configured by the standard
@@ -28,6 +29,10 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Record<string, 
   // HTTP, pg and Redis histograms (a second copy of what prom-client serves at /metrics).
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
+
+  // src/tuning/ (CLOUDMART_TUNING): the same server span, made without the http
+  // instrumentation, unless OTel metrics are asked for: its request histogram needs it.
+  const tunedServerSpans = config.tuning && process.env.OTEL_METRICS_EXPORTER === 'none';
 
   const { name, version, environment } = config.service;
   const sdk = new NodeSDK({
@@ -42,8 +47,9 @@ export function startOpenTelemetry(config: TelemetryConfig, env: Record<string, 
     // PgErrorAttributes completes failed query spans while they end, before export;
     // ChildErrors lets the error handler skip an exception a child span already recorded.
     spanProcessors: [new PgErrorAttributes(), new ChildErrors(), spanExportFromEnv(env, logger)],
-    instrumentations: [instrumentations(config.untrackedPaths)],
+    instrumentations: [instrumentations(config.untrackedPaths, !tunedServerSpans)],
   });
   sdk.start();
+  if (tunedServerSpans) traceServerRequests(config.untrackedPaths, REDACTED_QUERY_PARAMS);
   return sdk;
 }
