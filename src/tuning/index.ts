@@ -4,6 +4,8 @@
  * replace it:
  *
  * - request-log.ts: req.log is created on first read, not for every request.
+ * - server-span.ts: the server span made without the http instrumentation's per-request
+ *   emitter binding (telemetry/otel.ts installs it).
  * - malloc.ts: glibc returns freed blocks of 32 kB and more to the system (its tunable, which
  *   relaunch.ts, loaded first by `npm start`, adds to the environment by executing the process again).
  *
