@@ -29,6 +29,8 @@ export interface ServiceOptions {
   script?: string[];
   /** Polled until it answers 2xx (default: the service's readiness check). */
   readyPath?: string;
+  /** The node binary (default: the one running the bench). */
+  execPath?: string;
 }
 
 /** Services still running, so a signal to the bench alone does not leave them behind. */
@@ -80,7 +82,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   stopServicesOnSignal();
   const port = await freePort();
   const script = opts.script ?? [...startPreloads(opts.cwd ?? ROOT), '--require', './dist/telemetry/register.js', 'dist/server.js'];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...script], {
+  const child = spawn(opts.execPath ?? process.execPath, [...(opts.nodeArgs ?? []), ...script], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
