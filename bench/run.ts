@@ -49,6 +49,8 @@ interface Build {
   suffix: string;
   /** Environment over the mode's and --service-env's (--baseline-env for the baseline). */
   env: Record<string, string>;
+  /** The node binary (--baseline-node for the baseline); default: the bench's own. */
+  execPath?: string;
 }
 
 /** The DB_POOL_MAX that lets every service of a process set connect at once (logged when set). */
@@ -67,6 +69,17 @@ function envText(env: Record<string, string>): string {
   return Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
+}
+
+/** The node binary of a Node.js version, installed by scripts/node.sh into its cache; undefined: the bench's own. */
+function nodeBinary(version: string | undefined): string | undefined {
+  if (version === undefined) return undefined;
+  return path.join(
+    execFileSync('bash', [path.join(ROOT, 'scripts', 'node.sh'), version])
+      .toString()
+      .trim(),
+    'node',
+  );
 }
 
 /** A process's row label: the mode, suffixed for the baseline build ("full@baseline"). */
@@ -210,6 +223,7 @@ async function startModes(ctx: Context, processSet: number): Promise<ModeService
         const profiled = ctx.opts.cpuProf.includes(mode);
         const service = await startService({
           cwd: build.dir,
+          execPath: build.execPath,
           env: envFor(mode, ctx, build, otlp ? { otlp: receiver?.url } : { apm: receiver?.url }),
           nodeArgs: [
             ...build.nodeFlags,
@@ -402,13 +416,24 @@ async function main(): Promise<void> {
     redisPrefix,
     builds: [
       { dir: serviceDir, nodeFlags: opts.nodeFlags ?? startFlags(serviceDir), suffix: '', env: {} },
-      ...(baselineDir ? [{ dir: baselineDir, nodeFlags: opts.nodeFlags ?? startFlags(baselineDir), suffix: '@baseline', env: opts.baselineEnv }] : []),
+      ...(baselineDir
+        ? [
+            {
+              dir: baselineDir,
+              nodeFlags: opts.nodeFlags ?? startFlags(baselineDir),
+              suffix: '@baseline',
+              env: opts.baselineEnv,
+              execPath: nodeBinary(opts.baselineNode),
+            },
+          ]
+        : []),
     ],
   };
   ctx.poolMax = await fitPools(db.url, opts.modes.length * ctx.builds.length);
   for (const b of ctx.builds) {
     const env = envText(b.env);
-    log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${b.nodeFlags.join(' ') || '(no flags)'}${env ? `, ${env}` : ''}`);
+    const version = b.execPath ? execFileSync(b.execPath, ['--version']).toString().trim() : process.version;
+    log(`service${b.suffix}: ${path.relative(ROOT, b.dir) || '.'}, node ${version} ${b.nodeFlags.join(' ') || '(no flags)'}${env ? `, ${env}` : ''}`);
   }
   const runs: RunResult[] = [];
   const timings: MetricsTiming[] = [];
@@ -438,7 +463,7 @@ async function main(): Promise<void> {
     if (opts.embeddedMs > 0) {
       for (const b of ctx.builds) {
         log(`embedded default${b.suffix}: start, idle, ${opts.embeddedMs / 1000} s of the browse scenario`);
-        const e = await measureEmbedded(b.dir, b.nodeFlags, b.suffix, opts.embeddedMs, b.env);
+        const e = await measureEmbedded(b.dir, b.nodeFlags, b.suffix, opts.embeddedMs, b.env, b.execPath);
         embedded.push(e);
         log(embeddedLine(e));
       }

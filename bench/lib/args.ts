@@ -48,6 +48,8 @@ export interface BenchOptions {
   serviceEnv: Record<string, string>;
   /** Environment for the baseline build's processes only, over serviceEnv: A/B of a switch. */
   baselineEnv: Record<string, string>;
+  /** A Node.js version (scripts/node.sh installs it) for the baseline build's processes only. */
+  baselineNode?: string;
 }
 
 export const USAGE = `npm run bench -- [flags]
@@ -76,6 +78,8 @@ export const USAGE = `npm run bench -- [flags]
   --baseline-env K=V,... environment for the baseline build's processes only (repeatable); without
                          --baseline-dir the baseline is this build: an A/B of one switch, e.g.
                          --baseline-env CLOUDMART_TUNING=false
+  --baseline-node 24.22.3  run the baseline build's processes on this Node.js (scripts/node.sh installs
+                         it); without --baseline-dir the baseline is this build: an A/B of the runtime
   --node-flags="..."     node flags for the service instead of those in npm start (e.g. "" for V8
                          defaults; with the =, since the value starts with a dash)
   --service-env K=V,...  environment for every service process, over the mode's own (repeatable;
@@ -133,6 +137,7 @@ function parse(argv: string[]) {
       'baseline-dir': text,
       'service-env': { type: 'string', multiple: true },
       'baseline-env': { type: 'string', multiple: true },
+      'baseline-node': text,
       'node-flags': text,
     },
   });
@@ -206,7 +211,9 @@ export function parseBenchArgs(argv: string[], wrkAvailable: boolean): BenchOpti
   opts.baselineDir = values['baseline-dir'];
   for (const value of values['service-env'] ?? []) Object.assign(opts.serviceEnv, parseEnv('service-env', value));
   for (const value of values['baseline-env'] ?? []) Object.assign(opts.baselineEnv, parseEnv('baseline-env', value));
-  if (Object.keys(opts.baselineEnv).length) opts.baselineDir ??= opts.serviceDir ?? '.';
+  opts.baselineNode = values['baseline-node'];
+  if (opts.baselineNode !== undefined && !/^\d+\.\d+\.\d+$/.test(opts.baselineNode)) throw new UsageError('--baseline-node: a version, e.g. 24.22.3');
+  if (Object.keys(opts.baselineEnv).length || opts.baselineNode) opts.baselineDir ??= opts.serviceDir ?? '.';
   if (values['node-flags'] !== undefined) opts.nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
   const processesGiven = values.processes !== undefined;
   if (opts.durationMs < 1000) throw new UsageError('--duration: at least 1s');

@@ -60,11 +60,13 @@ export async function measureEmbedded(
   build: string,
   loadMs: number,
   env: Record<string, string> = {},
+  execPath?: string,
 ): Promise<EmbeddedRssResult> {
   const dead = await freePort();
   const t0 = Date.now();
   const service = await startService({
     cwd: dir,
+    execPath,
     nodeArgs: nodeFlags,
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${dead}`, ...env },
     timeoutMs: 180_000,

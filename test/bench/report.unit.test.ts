@@ -94,6 +94,13 @@ describe('the benchmark report', () => {
     assert.throws(() => parseArgs(['--baseline-env', 'nope'], true), UsageError);
   });
 
+  test('When only --baseline-node is given, then the baseline is this build on that Node.js', () => {
+    const o = parseArgs(['--baseline-node', '24.22.3'], true);
+    assert.equal(o.baselineNode, '24.22.3');
+    assert.equal(o.baselineDir, '.');
+    assert.throws(() => parseArgs(['--baseline-node', 'lts'], true), UsageError);
+  });
+
   test('When the rounds disagree, then a ratio target prints their spread and how many pass, and still judges the median', () => {
     const runs = [
       [1, 0.42, 2.4],
