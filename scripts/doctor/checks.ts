@@ -4,28 +4,24 @@ import { checkElastic } from './elastic';
 import { checkGrafana } from './grafana';
 import { checkJaeger } from './jaeger';
 import { checkLoki } from './loki';
-import type { Component, DoctorOptions } from './options';
+import { COMPONENTS, type Component, type DoctorOptions } from './options';
 import type { CheckLine } from './probe';
 import { checkPrometheus } from './prometheus';
 
 /** Every selected component checked concurrently; lines come back in the checklist's order. */
 export async function runChecks(o: DoctorOptions): Promise<CheckLine[]> {
-  const want = (c: Component) => o.components.includes(c);
   // Grafana checks its Elasticsearch datasource only when the Elastic profile runs.
   const elastic = checkElastic(o);
-  const parts = await Promise.all([
-    want('backend') ? checkBackend(o) : [],
-    want('prometheus') ? checkPrometheus(o) : [],
-    want('alertmanager') ? checkAlertmanager(o) : [],
-    want('jaeger') ? checkJaeger(o) : [],
-    want('loki') ? checkLoki(o) : [],
-    want('grafana')
-      ? checkGrafana(
-          o,
-          elastic.then((x) => x.running),
-        )
-      : [],
-    want('elastic') ? elastic.then((x) => x.lines) : [],
-  ]);
+  const elasticRunning = elastic.then((x) => x.running);
+  const checks: Record<Component, () => Promise<CheckLine[]>> = {
+    backend: () => checkBackend(o),
+    prometheus: () => checkPrometheus(o),
+    alertmanager: () => checkAlertmanager(o),
+    jaeger: () => checkJaeger(o),
+    loki: () => checkLoki(o),
+    grafana: () => checkGrafana(o, elasticRunning),
+    elastic: () => elastic.then((x) => x.lines),
+  };
+  const parts = await Promise.all(COMPONENTS.filter((c) => o.components.includes(c)).map((c) => checks[c]()));
   return parts.flat();
 }

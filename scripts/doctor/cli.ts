@@ -9,71 +9,56 @@ import { parseDoctorArgs, USAGE, UsageError, type DoctorOptions } from './option
 
 const MARK = { ok: '[ok]  ', miss: '[MISS]', skip: '[skip]' } as const;
 
-export function formatChecklist(lines: CheckLine[], o: DoctorOptions): string {
+function formatChecklist(lines: CheckLine[], o: DoctorOptions): string {
   const out = [`CloudMart lab doctor (each request waits at most ${o.timeoutMs} ms)`, ''];
   const width = Math.max(...lines.map((l) => l.check.length), 10);
-  let current = '';
-  for (const l of lines) {
-    if (l.component !== current) {
-      current = l.component;
-      out.push(current);
-    }
+  lines.forEach((l, i) => {
+    if (l.component !== lines[i - 1]?.component) out.push(l.component);
     out.push(`  ${MARK[l.status]} ${l.check.padEnd(width)}  ${l.detail}`);
     if (l.fix) out.push(`  ${' '.repeat(6)} ${' '.repeat(width)}  fix: ${l.fix}`);
-  }
-  const count = (s: CheckLine['status']) => lines.filter((l) => l.status === s).length;
-  out.push('');
+  });
+  const [missed, passed, skipped] = (['miss', 'ok', 'skip'] as const).map((s) => lines.filter((l) => l.status === s).length);
   out.push(
-    count('miss')
-      ? `${count('miss')} missed, ${count('ok')} ok, ${count('skip')} skipped: fix the misses above and run npm run doctor again.`
-      : `All ${count('ok')} checks ok${count('skip') ? `, ${count('skip')} skipped` : ''}.`,
+    '',
+    missed
+      ? `${missed} missed, ${passed} ok, ${skipped} skipped: fix the misses above and run npm run doctor again.`
+      : `All ${passed} checks ok${skipped ? `, ${skipped} skipped` : ''}.`,
   );
   return `${out.join('\n')}\n`;
 }
 
-export async function main(
-  argv: string[],
-  env: Record<string, string | undefined>,
-  stdout: NodeJS.WritableStream,
-  stderr: NodeJS.WritableStream,
-): Promise<number> {
+/** The exit code: 0 nothing missed, 1 something missed, 2 bad options. */
+async function main(argv: string[]): Promise<number> {
   let options: DoctorOptions | 'help';
   try {
-    options = parseDoctorArgs(argv, env);
+    options = parseDoctorArgs(argv, process.env);
   } catch (err) {
-    if (err instanceof UsageError) {
-      stderr.write(`doctor: ${err.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    throw err;
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`doctor: ${err.message}\n\n${USAGE}\n`);
+    return 2;
   }
   if (options === 'help') {
-    stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const lines = await runChecks(options);
-  stdout.write(formatChecklist(lines, options));
+  process.stdout.write(formatChecklist(lines, options));
   return lines.some((l) => l.status === 'miss') ? 1 : 0;
 }
 
-if (require.main === module) {
-  let finished = false;
-  // Should a request ever hang with nothing holding the event loop open, node would exit 0 without a word.
-  process.once('beforeExit', () => {
-    if (finished) return;
-    process.stdout.write('doctor: a check ended without an answer; treat the stack as not ready\n');
-    process.exitCode = 1;
+// Should a request ever hang with nothing holding the event loop open, node would exit 0 without a word.
+const silentEnd = () => {
+  process.stdout.write('doctor: a check ended without an answer; treat the stack as not ready\n');
+  process.exitCode = 1;
+};
+process.once('beforeExit', silentEnd);
+void main(process.argv.slice(2))
+  .catch((err: unknown) => {
+    // A bug in the doctor itself: still one line, never a stack trace.
+    process.stderr.write(`doctor failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  })
+  .then((code) => {
+    process.off('beforeExit', silentEnd);
+    process.exitCode = code;
   });
-  main(process.argv.slice(2), process.env, process.stdout, process.stderr).then(
-    (code) => {
-      finished = true;
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      finished = true;
-      // A bug in the doctor itself: still one line, never a stack trace.
-      process.stderr.write(`doctor failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

@@ -3,33 +3,23 @@ import type { z } from 'zod';
 /** What one GET brought back: an answer (any status), or why there was none, in one line. */
 export type HttpResult = { kind: 'answer'; status: number; text: string } | { kind: 'unreachable'; reason: string };
 
-export interface GetOptions {
-  timeoutMs: number;
-  headers?: Record<string, string>;
-}
+export type GetOptions = { timeoutMs: number; headers?: Record<string, string> };
 
 /** The error codes node's fetch (undici) reports, as a student would want them said. */
+const REASONS: [codes: string[], say: (host: string, timeoutMs: number) => string][] = [
+  [['ECONNREFUSED'], (host) => `nothing listens on ${host} (connection refused)`],
+  [['ENOTFOUND', 'EAI_AGAIN'], (host) => `host name of ${host} does not resolve`],
+  [['ECONNRESET', 'UND_ERR_SOCKET'], (host) => `${host} closed the connection without answering (not HTTP, or still starting)`],
+  [['EHOSTUNREACH', 'ENETUNREACH'], (host) => `${host} is not reachable (no route)`],
+  [['UND_ERR_CONNECT_TIMEOUT'], (host, ms) => `no connection to ${host} within ${ms} ms`],
+];
+
 function reasonOf(err: unknown, url: string, timeoutMs: number): string {
   const { host } = new URL(url);
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer from ${host} within ${timeoutMs} ms`;
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  switch (cause?.code) {
-    case 'ECONNREFUSED':
-      return `nothing listens on ${host} (connection refused)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host name of ${host} does not resolve`;
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return `${host} closed the connection without answering (not HTTP, or still starting)`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `${host} is not reachable (no route)`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return `no connection to ${host} within ${timeoutMs} ms`;
-    default:
-      return `${host}: ${cause?.message ?? (err instanceof Error ? err.message : String(err))}`;
-  }
+  const said = REASONS.find(([codes]) => codes.includes(cause?.code ?? ''))?.[1];
+  return said ? said(host, timeoutMs) : `${host}: ${cause?.message ?? (err instanceof Error ? err.message : String(err))}`;
 }
 
 /** GET with a bounded wait; never throws. */
@@ -41,8 +31,7 @@ export async function httpGet(url: string, opts: GetOptions): Promise<HttpResult
   try {
     const res = await fetch(url, { headers: { accept: 'application/json', ...opts.headers }, signal: controller.signal, redirect: 'manual' });
     // The body is read under the same deadline: a server that sends headers and then stalls is unreachable too.
-    const text = await res.text();
-    return { kind: 'answer', status: res.status, text };
+    return { kind: 'answer', status: res.status, text: await res.text() };
   } catch (err) {
     return { kind: 'unreachable', reason: reasonOf(err, url, opts.timeoutMs) };
   } finally {
@@ -52,14 +41,12 @@ export async function httpGet(url: string, opts: GetOptions): Promise<HttpResult
 
 /** The body parsed and checked against the shape the API documents, or null. */
 export function parseBody<T>(text: string, schema: z.ZodType<T>): T | null {
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : null;
 }
 
 /** A short, single-line excerpt of a body for a message. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, parseEnv } from 'node:util';
+import { parseArgs, parseEnv, type ParseArgsOptionsConfig } from 'node:util';
 import { parseDuration } from '../lib/duration';
 import { REPO_ROOT } from '../lib/stack-config';
 
@@ -24,28 +24,35 @@ export const ENDPOINTS = {
   elasticsearch: { flag: 'elasticsearch-url', env: 'ELASTICSEARCH_URL', composeService: 'elasticsearch', port: 9200 },
 } as const;
 export type EndpointName = keyof typeof ENDPOINTS;
+const endpoints = Object.entries(ENDPOINTS) as [EndpointName, (typeof ENDPOINTS)[EndpointName]][];
 
 /** The other environment variables the doctor reads. */
 export const DOCTOR_ENV = ['GRAFANA_ADMIN_USER', 'GRAFANA_ADMIN_PASSWORD', 'DOCTOR_TIMEOUT_MS'] as const;
 
-export interface DoctorOptions {
-  urls: Record<EndpointName, string>;
-  grafanaUser: string;
-  grafanaPassword: string;
-  /** Where the password came from, for the fix line of a 401. */
-  grafanaPasswordSource: string;
-  service: string;
-  lokiSelector: string;
-  lookbackSeconds: number;
-  timeoutMs: number;
-  /** true: the Elastic profile must run; false: do not check it; undefined: check it when it answers. */
-  elastic: boolean | undefined;
-  components: Component[];
-}
+/** The options a check reads: what parseDoctorArgs returns for anything but --help. */
+export type DoctorOptions = Exclude<ReturnType<typeof parseDoctorArgs>, 'help'>;
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * Every option: its argument (none for a switch) and what --help says of it. One table for the
+ * parser and the help, so that they cannot drift; --no-elastic is parseArgs' negation of --elastic.
+ */
+const OPTIONS: [flag: string, arg: string, help: string][] = [
+  ...endpoints.map(([, e]): [string, string, string] => [e.flag, 'URL', `${e.env.padEnd(20)}default http://localhost:${e.port}`]),
+  ['grafana-user', 'NAME', 'GRAFANA_ADMIN_USER  default admin'],
+  ['grafana-password', 'PW', "GRAFANA_ADMIN_PASSWORD, else compose/.env's, else admin"],
+  ['service', 'NAME', 'the traced service to look for in Jaeger (default cloudmart-backend)'],
+  ['loki-selector', 'SEL', 'the backend\'s log stream in Loki (default {service="backend"})'],
+  ['lookback', 'T', 'how far back to look for traces and logs: 15m, 1h (default 1h)'],
+  ['timeout', 'T', 'bound on each request: 3s, 500ms (default 3s; DOCTOR_TIMEOUT_MS)'],
+  ['elastic', '', 'require the Elastic profile (Kibana, APM server, Elasticsearch)'],
+  ['no-elastic', '', 'do not check it (default: checked only when one of them answers)'],
+  ['only', 'LIST', `check only these, comma-separated: ${COMPONENTS.join(',')}`],
+  ['skip', 'LIST', 'check all but these'],
+];
 
 export const USAGE = `Usage: npm run doctor -- [options]
 
@@ -54,48 +61,28 @@ prints a checklist with a fix for every miss. Exit code 0: nothing missed; 1: so
 missed; 2: bad options.
 
 Options (each URL also from the environment variable named after it):
-  --backend-url URL        CLOUDMART_URL       default http://localhost:3000
-  --prometheus-url URL     PROMETHEUS_URL      default http://localhost:9090
-  --alertmanager-url URL   ALERTMANAGER_URL    default http://localhost:9093
-  --jaeger-url URL         JAEGER_URL          default http://localhost:16686
-  --loki-url URL           LOKI_URL            default http://localhost:3100
-  --grafana-url URL        GRAFANA_URL         default http://localhost:3001
-  --kibana-url URL         KIBANA_URL          default http://localhost:5601
-  --apm-server-url URL     APM_SERVER_URL      default http://localhost:8200
-  --elasticsearch-url URL  ELASTICSEARCH_URL   default http://localhost:9200
-  --grafana-user NAME      GRAFANA_ADMIN_USER  default admin
-  --grafana-password PW    GRAFANA_ADMIN_PASSWORD, else compose/.env's, else admin
-  --service NAME           the traced service to look for in Jaeger (default cloudmart-backend)
-  --loki-selector SEL      the backend's log stream in Loki (default {service="backend"})
-  --lookback T             how far back to look for traces and logs: 15m, 1h (default 1h)
-  --timeout T              bound on each request: 3s, 500ms (default 3s; DOCTOR_TIMEOUT_MS)
-  --elastic                require the Elastic profile (Kibana, APM server, Elasticsearch)
-  --no-elastic             do not check it (default: checked only when one of them answers)
-  --only LIST              check only these, comma-separated: ${COMPONENTS.join(',')}
-  --skip LIST              check all but these
+${OPTIONS.map(([flag, arg, help]) => `  ${`--${flag} ${arg}`.trim().padEnd(23)}  ${help}`).join('\n')}
   -h, --help               this text`;
 
 function componentList(flag: string, value: string | undefined): Component[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const n of names) {
-    if (!(COMPONENTS as readonly string[]).includes(n)) throw new UsageError(`${flag}: unknown component "${n}" (use ${COMPONENTS.join(', ')})`);
-  }
-  return names as Component[];
+  const names = value?.split(',').flatMap((s) => s.trim() || []);
+  const unknown = names?.find((n) => !(COMPONENTS as readonly string[]).includes(n));
+  if (unknown !== undefined) throw new UsageError(`${flag}: unknown component "${unknown}" (use ${COMPONENTS.join(', ')})`);
+  return names as Component[] | undefined;
 }
 
 function checkedUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`${name}: not a URL: ${value}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${name}: only http and https URLs: ${value}`);
+  const protocol = URL.parse(value)?.protocol;
+  if (protocol === undefined) throw new UsageError(`${name}: not a URL: ${value}`);
+  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${name}: only http and https URLs: ${value}`);
   return value.replace(/\/+$/, '');
+}
+
+/** A duration option in milliseconds, within its bounds; a bare number is milliseconds, as DOCTOR_TIMEOUT_MS's name says. */
+function durationMs(flag: string, text: string, min: number, max: number, range: string): number {
+  const ms = parseDuration(text, 'ms');
+  if (ms === undefined || ms < min || ms > max) throw new UsageError(`${flag}: use a duration from ${range}, not "${text}"`);
+  return ms;
 }
 
 /**
@@ -118,75 +105,49 @@ function grafanaPasswordOf(fromFlag: string | undefined, env: Record<string, str
   return fromFile ? [fromFile, 'compose/.env'] : ['admin', 'the default admin'];
 }
 
-export function parseDoctorArgs(argv: string[], env: Record<string, string | undefined>, composeEnvFile?: string): DoctorOptions | 'help' {
-  const urlOptions = Object.fromEntries(Object.values(ENDPOINTS).map((e) => [e.flag, { type: 'string' as const }]));
-  let parsed;
+export function parseDoctorArgs(argv: string[], env: Record<string, string | undefined>, composeEnvFile?: string) {
+  let values: Record<string, string | boolean | undefined>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      allowNegative: true,
-      options: {
-        ...urlOptions,
-        'grafana-user': { type: 'string' },
-        'grafana-password': { type: 'string' },
-        service: { type: 'string', default: 'cloudmart-backend' },
-        'loki-selector': { type: 'string', default: '{service="backend"}' },
-        lookback: { type: 'string', default: '1h' },
-        timeout: { type: 'string' },
-        elastic: { type: 'boolean' },
-        only: { type: 'string' },
-        skip: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    const options: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } };
+    for (const [flag, arg] of OPTIONS) if (flag !== 'no-elastic') options[flag] = { type: arg ? 'string' : 'boolean' };
+    // No option is `multiple`, so no value is an array.
+    values = parseArgs({ args: argv, allowPositionals: false, allowNegative: true, options }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help === true) return 'help';
+  if (values.help === true) return 'help' as const;
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
 
   const urls = {} as Record<EndpointName, string>;
-  for (const [name, e] of Object.entries(ENDPOINTS) as [EndpointName, (typeof ENDPOINTS)[EndpointName]][]) {
+  for (const [name, e] of endpoints) {
     const fromFlag = str(e.flag);
     const fromEnv = env[e.env] || undefined;
     const source = fromFlag !== undefined ? `--${e.flag}` : fromEnv !== undefined ? e.env : 'default';
     urls[name] = checkedUrl(source, fromFlag ?? fromEnv ?? `http://localhost:${e.port}`);
   }
-
-  // A bare number is milliseconds, as DOCTOR_TIMEOUT_MS's name says (and --lookback reads alike).
-  const timeoutText = str('timeout') ?? (env.DOCTOR_TIMEOUT_MS || '3s');
-  const timeoutMs = parseDuration(timeoutText, 'ms');
-  if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 60_000)
-    throw new UsageError(`--timeout: use a duration from 100ms to 60s, not "${timeoutText}"`);
-  const lookbackText = str('lookback') ?? '1h';
-  const lookbackMs = parseDuration(lookbackText, 'ms');
-  if (lookbackMs === undefined || lookbackMs < 60_000 || lookbackMs > 7 * 86_400_000)
-    throw new UsageError(`--lookback: use a duration from 1m to 168h, not "${lookbackText}"`);
+  const timeoutMs = durationMs('--timeout', str('timeout') ?? (env.DOCTOR_TIMEOUT_MS || '3s'), 100, 60_000, '100ms to 60s');
+  const lookbackMs = durationMs('--lookback', str('lookback') ?? '1h', 60_000, 7 * 86_400_000, '1m to 168h');
 
   const only = componentList('--only', str('only'));
   const skip = componentList('--skip', str('skip')) ?? [];
   if (only && skip.length) throw new UsageError('use --only or --skip, not both');
-  const components = (only ?? [...COMPONENTS]).filter((c) => !skip.includes(c));
 
-  const [grafanaPassword, grafanaPasswordSource] = grafanaPasswordOf(str('grafana-password'), env, composeEnvFile);
-
-  const service = str('service') ?? 'cloudmart-backend';
   const lokiSelector = str('loki-selector') ?? '{service="backend"}';
   if (!/^\{.*\}$/.test(lokiSelector.trim()))
     throw new UsageError(`--loki-selector: a LogQL stream selector such as {service="backend"}, not "${lokiSelector}"`);
-
+  const [grafanaPassword, grafanaPasswordSource] = grafanaPasswordOf(str('grafana-password'), env, composeEnvFile);
   return {
     urls,
     grafanaUser: str('grafana-user') ?? (env.GRAFANA_ADMIN_USER || 'admin'),
     grafanaPassword,
+    /** Where the password came from, for the fix line of a 401. */
     grafanaPasswordSource,
-    service,
+    service: str('service') ?? 'cloudmart-backend',
     lokiSelector,
     lookbackSeconds: Math.round(lookbackMs / 1000),
     timeoutMs,
+    /** true: the Elastic profile must run; false: do not check it; undefined: check it when it answers. */
     elastic: typeof values.elastic === 'boolean' ? values.elastic : undefined,
-    components,
+    components: (only ?? [...COMPONENTS]).filter((c) => !skip.includes(c)),
   };
 }
