@@ -48,12 +48,19 @@ export function traceServerRequests(untrackedPaths: readonly string[], redactedQ
     if (event !== 'request') return emit.call(this, event, ...args);
     const req = args[0] as IncomingMessage;
     const res = args[1] as ServerResponse;
-    const [path = '/', query] = (req.url ?? '/').split('?', 2);
-    if (isUntrackedPath(path, untrackedPaths)) return emit.call(this, event, ...args);
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+    if (isUntrackedPath(rawPath, untrackedPaths)) return emit.call(this, event, ...args);
+    const query = queryAt === -1 ? undefined : target.slice(queryAt + 1).split('#', 1)[0];
 
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const method = normalizeMethod(req.method);
-    const span = tracer.startSpan(req.method ?? 'GET', { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, path, query, redacted) }, parent);
+    const span = tracer.startSpan(
+      req.method ?? 'GET',
+      { kind: SpanKind.SERVER, attributes: requestAttributes(req, method, urlPath(target, rawPath), query, redacted) },
+      parent,
+    );
     res.once('close', () => endServerSpan(span, req, res));
     const ctx = setRPCMetadata(trace.setSpan(parent, span), { type: RPCType.HTTP, span });
     return context.with(ctx, emit, this, event, ...args);
@@ -106,6 +113,20 @@ function requestAttributes(req: IncomingMessage, method: string, path: string, q
 }
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/**
+ * Characters a path can hold that WHATWG URL parsing keeps as they are. A path made only of
+ * these, starting with a single "/" and without a dot segment, is its own url.path; any other
+ * (absolute-form, "//", ".." or "%2e", a space, "\\", non-ASCII) gets the pathname the
+ * instrumentation reports, from a URL parse.
+ */
+const PLAIN_PATH = /^\/(?!\/)[\w\-~!$&'()*+,;=:@/%.]*$/;
+const DOT_SEGMENT = /\/\.|%2e/i;
+
+function urlPath(target: string, rawPath: string): string {
+  if (PLAIN_PATH.test(rawPath) && !DOT_SEGMENT.test(rawPath)) return rawPath;
+  return URL.parse(target, 'http://localhost')?.pathname ?? rawPath;
+}
 
 function normalizeMethod(method: string | undefined): string {
   const upper = (method ?? 'GET').toUpperCase();

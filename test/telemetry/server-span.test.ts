@@ -28,13 +28,16 @@ interface Call {
   body?: object;
 }
 
-/** One request with a fresh traceparent, sent with node:http so any method and header goes through as given. */
+/** One request with a fresh traceparent, sent with node:http so any method, path and header goes through as given. */
 function send(server: ServerProcess, call: Call, traceId: string, parentId: string): Promise<number> {
   const body = call.body ? JSON.stringify(call.body) : undefined;
   return new Promise((resolve, reject) => {
+    // The path as an option, not in a URL string, which would resolve "." and encode "{" before sending.
     const req = httpRequest(
-      `${server.url}${call.path}`,
       {
+        host: '127.0.0.1',
+        port: server.port,
+        path: call.path,
         method: call.method ?? 'GET',
         headers: {
           traceparent: `00-${traceId}-${parentId}-01`,
@@ -80,6 +83,11 @@ const CALLS: Call[] = [
   { path: '/api/products?q=secret&category=books&sig=abc' },
   { path: '/api/products/1' },
   { path: '/api/products/999999' },
+  // url.path as a URL parse gives it (dot segments resolved, "{" percent-encoded); url.query all after the first "?".
+  { path: '/api/./products/1' },
+  { path: '/api/products/{1}' },
+  { path: '//api/products' },
+  { path: '/api/products?category=books?page=2&token=t' },
   { path: '/api/no-such-thing/12345' },
   { method: 'POST', path: '/api/orders', body: { items: [{ productId: 2, quantity: 1 }], customerEmail: 'span@example.com' } },
   { method: 'POST', path: '/api/orders', body: { items: [] } },
