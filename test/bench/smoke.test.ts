@@ -87,20 +87,21 @@ describe('the benchmarks, one short round', () => {
     assert.match(r.stdout, /throughput ≥ 0\.5× bare/);
   });
 
-  test('When npm run bench:floor runs, then the one-span mode exports exactly one span per request', async (t) => {
+  test('When npm run bench:floor runs, then the one-span mode exports exactly one span per request and its unsampled twin none', async (t) => {
     // The floor drives plain node:http apps with wrk only.
     if (!requireTool('wrk', t)) return;
     const r = await runTsx(['bench/floor.ts', '--rounds', '1', '--duration', '1s'], 120_000);
     assert.equal(r.code, 0, r.stderr.slice(-2000));
-    const rows = new Map(
-      r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('| ') && !l.startsWith('| mode'))
-        .map((l) => l.split('|').map((c) => c.trim()))
-        .map((cells) => [cells[1], cells.at(-2)] as const),
-    );
-    assert.deepEqual([...rows.keys()], ['bare', 'http-span', 'auto-default']);
+    const [header, ...body] = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('|---'))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    const [mode, spans] = ['mode', 'spans/req'].map((name) => header?.indexOf(name) ?? -1);
+    assert.ok(mode !== undefined && mode > 0 && spans !== undefined && spans > 0, `a table with mode and spans/req: ${r.stdout.slice(-2000)}`);
+    const rows = new Map(body.map((cells) => [cells[mode], cells[spans]] as const));
+    assert.deepEqual([...rows.keys()], ['bare', 'http-span-unsampled', 'http-span', 'auto-default']);
     assert.equal(rows.get('bare'), '–');
+    assert.equal(rows.get('http-span-unsampled'), '0.00', 'an unsampled tracer exports nothing');
     assert.equal(rows.get('http-span'), '1.00');
     assert.ok(Number(rows.get('auto-default')) >= 1, 'auto-instrumentation exports spans too');
   });
