@@ -31,10 +31,11 @@ import { isUntrackedPath } from '../http/untracked-paths';
  *
  * What it leaves out is the per-request cost the instrumentation pays whether or not the
  * span is sampled: binding both emitters to the context (eight listener methods patched on
- * each of `req` and `res`), a WHATWG URL parse of every request, and its hooks. Neither
- * binding is needed here: the request's end listener closes over its span, the request
- * observer captures its trace ids before the handlers run, and Express's body parser
- * (raw-body) returns to the caller's async context on its own.
+ * each of `req` and `res`), a WHATWG URL parse of every request (here only of a path the
+ * parse would change), and its hooks. Neither binding is needed here: the request's end
+ * listener closes over its span, the request observer captures its trace ids before the
+ * handlers run, and Express's body parser (raw-body) returns to the caller's async context
+ * on its own.
  */
 export function traceServerRequests(untrackedPaths: readonly string[], redactedQueryParams: readonly string[]): void {
   if (installed) return;
