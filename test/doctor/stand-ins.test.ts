@@ -3,9 +3,10 @@
  * these tests use STAND-INS: small HTTP servers that answer with the JSON shapes of the
  * documented APIs the doctor reads (Grafana: /api/health, /api/datasources,
  * /api/datasources/uid/:uid/health; Loki: /ready, /loki/api/v1/query_range,
- * /loki/api/v1/label/:name/values). They prove how the doctor reads those shapes,
- * which credentials it sends and what it says for each outcome; they do not prove that
- * a real Grafana or Loki answers exactly so.
+ * /loki/api/v1/label/:name/values), and the Elastic profile, which cannot run here either
+ * (Kibana: /api/status; the APM server: /; Elasticsearch: /traces-apm*\/_count). They prove
+ * how the doctor reads those shapes, which credentials it sends and what it says for each
+ * outcome; they do not prove that a real Grafana, Loki or Elastic stack answers exactly so.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -181,5 +182,46 @@ describe('the Grafana and Loki checks against stand-ins of their HTTP APIs', () 
     const run = await runDoctor([...args(), '--loki-selector', '{service="frontend"}'], { GRAFANA_ADMIN_PASSWORD: PASSWORD });
     assert.equal(run.code, 1);
     assert.match(lineOf(run.stdout, 'loki', 'backend log lines')?.fix ?? '', /^Loki has logs of postgres, redis but none matching \{service="frontend"\}/);
+  });
+});
+
+describe('doctor against stand-ins for the Elastic profile', () => {
+  let apmDocuments = 0;
+  let elastic: Awaited<ReturnType<typeof standIn>>;
+  before(async () => {
+    elastic = await standIn((_req, url) => {
+      if (url.pathname === '/api/status') return { status: 200, body: { status: { overall: { level: 'available', summary: 'All services are available' } } } };
+      if (url.pathname === '/') return { status: 200, body: { build_date: '2026-01-01T00:00:00Z', version: '9.2.4', publish_ready: true } };
+      if (url.pathname === '/traces-apm*/_count' && url.searchParams.get('q') === 'service.name:"cloudmart-backend"')
+        return { status: 200, body: { count: apmDocuments, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } } };
+      return undefined;
+    });
+  });
+  after(() => elastic.close());
+
+  // One stand-in answers for all three: each check asks its own path.
+  const args = () => ['--only', 'elastic', '--elastic', '--kibana-url', elastic.url, '--apm-server-url', elastic.url, '--elasticsearch-url', elastic.url];
+
+  test('spans in Elasticsearch: the APM server, Kibana and the traces all ok', async () => {
+    apmDocuments = 42;
+    const run = await runDoctor(args());
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(lineOf(run.stdout, 'elastic', 'APM server')?.text, `${elastic.url} APM server 9.2.4 ready`);
+    assert.equal(lineOf(run.stdout, 'elastic', 'Kibana')?.text, `${elastic.url} available`);
+    assert.equal(lineOf(run.stdout, 'elastic', 'APM traces of cloudmart-backend')?.text, '42 APM documents of cloudmart-backend in traces-apm*');
+  });
+
+  test('no span in Elasticsearch: the fix says the collector forwards them only with OTELCOL_EXPORT=elastic', async () => {
+    apmDocuments = 0;
+    const run = await runDoctor(args());
+    assert.equal(run.code, 1, run.stdout);
+    const traces = lineOf(run.stdout, 'elastic', 'APM traces of cloudmart-backend');
+    assert.equal(traces?.mark, 'MISS');
+    assert.equal(traces?.text, 'Elasticsearch holds no APM span of cloudmart-backend');
+    assert.match(
+      traces?.fix ?? '',
+      /through its collector only with OTELCOL_EXPORT=elastic: OTELCOL_EXPORT=elastic docker compose -f compose\/compose\.yaml --profile elastic up -d/,
+    );
+    assert.match(traces?.fix ?? '', /logs otel-collector/);
   });
 });
