@@ -52,6 +52,6 @@ async function tracesLine(o: DoctorOptions, e: HttpResult): Promise<CheckLine> {
   const r = read(e.kind === 'unreachable' ? e : await httpGet(url, o), s, url, countSchema, "Elasticsearch's count API", { shown: o.urls.elasticsearch });
   if (r.line) return r.line;
   if (r.body.count > 0) return ok(s, `${r.body.count} APM documents of ${o.service} in traces-apm*`);
-  const fix = `the backend's spans reach the APM server through its collector only with OTELCOL_EXPORT=elastic: OTELCOL_EXPORT=elastic ${COMPOSE} --profile elastic up -d (or set it in compose/.env), send a few requests; still none: ${COMPOSE} logs otel-collector | grep -i error`;
+  const fix = `the backend's spans reach the APM server through its collector only with OTELCOL_EXPORT=elastic: OTELCOL_EXPORT=elastic ${COMPOSE} --profile elastic up -d (or set it in compose/.env), send a few requests; still none: ${COMPOSE} logs otel-collector | grep -i error (with APM_AGENT=elastic the backend's agent reports to the APM server itself: ${COMPOSE} logs backend | grep -i apm)`;
   return miss(s, `Elasticsearch holds no APM span of ${o.service}`, fix);
 }
