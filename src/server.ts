@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     deadline.unref();
     // Readiness already answers 503 (beginShutdown); now stop accepting and answer what
-    // arrived, so a rolling restart behind nginx drops nothing (src/http/drain.ts).
+    // arrived, so a rolling restart behind nginx drops nothing a replica accepted (src/http/drain.ts).
     await drain.drain();
     clearTimeout(deadline);
     await service.close();

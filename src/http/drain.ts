@@ -39,8 +39,13 @@ export function drainable(server: Server, requestGraceMs = REQUEST_GRACE_MS): Dr
   });
 
   return {
-    drain() {
+    async drain() {
       draining = true;
+      // Closing a listening socket resets the connections the kernel has queued on it but
+      // Node has not accepted yet (a listening socket has no two-stage close): let one more
+      // poll phase accept what is queued, so the window for a reset is a poll's length.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
       // net.Server's close only stops listening, and calls back once every connection has closed.
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
@@ -52,7 +57,7 @@ export function drainable(server: Server, requestGraceMs = REQUEST_GRACE_MS): Dr
         server.closeIdleConnections();
         sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
       }, requestGraceMs);
-      return closed.finally(() => {
+      await closed.finally(() => {
         clearTimeout(grace);
         clearInterval(sweep);
       });
