@@ -45,6 +45,8 @@ interface Load {
   failures: string[];
   /** Orders without an Idempotency-Key answered 201; their e-mails start with the load's tag. */
   plainPlaced: number;
+  /** The e-mails of orders without a key that were not answered 201, with what came instead. */
+  plainFailed: { email: string; outcome: string }[];
   stop(): Promise<void>;
 }
 
@@ -62,12 +64,13 @@ function startLoad(baseUrl: string, opts: { tag: string; workers: number; maxReq
   const deadline = Date.now() + opts.maxMs;
   let sent = 0;
   let stopped = false;
-  const load: Load = { ok: 0, failed: 0, failures: [], plainPlaced: 0, stop: async () => undefined };
+  const load: Load = { ok: 0, failed: 0, failures: [], plainPlaced: 0, plainFailed: [], stop: async () => undefined };
+  const email = (w: number, i: number) => `${opts.tag}-${w}-${i}@example.com`;
   const order = (w: number, i: number, key: boolean) =>
     fetch(`${baseUrl}/api/orders`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...(key ? { 'Idempotency-Key': `${opts.tag}-${w}-${i}-${process.pid}` } : {}) },
-      body: JSON.stringify({ items: [{ productId: LOAD_PRODUCT, quantity: 1 }], customerEmail: `${opts.tag}-${w}-${i}@example.com` }),
+      body: JSON.stringify({ items: [{ productId: LOAD_PRODUCT, quantity: 1 }], customerEmail: email(w, i) }),
       signal: AbortSignal.timeout(5000),
     });
   const worker = async (w: number) => {
@@ -88,6 +91,7 @@ function startLoad(baseUrl: string, opts: { tag: string; workers: number; maxReq
       } else {
         load.failed += 1;
         if (load.failures.length < 20) load.failures.push(outcome);
+        if (kind === 'POST plain') load.plainFailed.push({ email: email(w, i), outcome });
       }
       await sleep(opts.pauseMs);
     }
@@ -356,7 +360,7 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     );
   });
 
-  test('When the replicas are restarted one at a time under load (SIGTERM, start again), then no request is lost', async (t) => {
+  test('When the replicas are restarted one at a time under load (SIGTERM, start again), then every read and keyed order succeeds, and an order without a key succeeds or gets a 502 and is not placed', async (t) => {
     if (skipReason || !nginx) {
       t.skip(skipReason);
       return;
@@ -391,9 +395,25 @@ describe('replicas behind the load balancer, discovered by Prometheus through DN
     assert.ok(load.ok > 200, `load ran: ${load.ok} requests`);
     // What nginx said of each failure: a refused connect is retried and says nothing of one.
     const upstreamErrors = nginx.output.filter((l) => l.includes('[error]') && !l.includes('Connection refused')).slice(-5);
-    // Every read 200 and every order 201, orders without an Idempotency-Key included: a
-    // draining replica answers what it accepted, so nginx never has a half-sent order to give up on.
-    assert.equal(load.failed, 0, `${load.failures.join('; ')}\nnginx: ${upstreamErrors.join('\n')}`);
+    const why = `${load.failures.join('; ')}\nnginx: ${upstreamErrors.join('\n')}`;
+    // Every read 200 and every keyed order 201: nginx replays those on another replica. A
+    // draining replica answers what it accepted (test/server/drain.test.ts, connection by
+    // connection). What it cannot answer is a connection the kernel queued in the instant
+    // before the listener closed: close() resets those, and nginx may not replay an order
+    // without a key. Such an order gets a 502 and is not placed, so its client can send it
+    // again; at most one per restart, or something else is dropping requests.
+    assert.equal(load.failed, load.plainFailed.length, `only orders without a key may fail: ${why}`);
+    assert.ok(load.plainFailed.length <= ADDRESSES.length, `at most one reset per restart: ${why}`);
+    assert.deepEqual(
+      load.plainFailed.map((f) => f.outcome),
+      load.plainFailed.map(() => 'POST plain 502'),
+      why,
+    );
+    if (load.plainFailed.length) console.log(`orders without a key refused with 502 as a listener closed: ${load.plainFailed.length}`);
+    const refusedStored = await sql<{ n: string }>(database.url, 'SELECT count(*) AS n FROM orders WHERE customer_email = ANY($1)', [
+      load.plainFailed.map((f) => f.email),
+    ]);
+    assert.equal(Number(refusedStored[0]?.n), 0, 'an order answered 502 was not placed');
     assert.ok(load.plainPlaced > 50, `orders without a key ran: ${load.plainPlaced}`);
     // None placed twice: one stored order per 201, and no e-mail (one per request) with two.
     const stored = await sql<{ orders: string; emails: string }>(
