@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setImmediate as afterPoll } from 'node:timers/promises';
 import type { Server, ServerResponse } from 'node:http';
 
 /**
@@ -43,9 +44,10 @@ export function drainable(server: Server, requestGraceMs = REQUEST_GRACE_MS): Dr
       draining = true;
       // Closing a listening socket resets the connections the kernel has queued on it but
       // Node has not accepted yet (a listening socket has no two-stage close): let one more
-      // poll phase accept what is queued, so the window for a reset is a poll's length.
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setImmediate(resolve));
+      // poll phase accept what is queued, so the window for a reset is a poll's length. The
+      // first immediate runs in this loop turn's check phase, the second after the next poll.
+      await afterPoll();
+      await afterPoll();
       // net.Server's close only stops listening, and calls back once every connection has closed.
       const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
