@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from './logger';
+import { redactRequestQuery } from './elastic-redact';
 import type { ElasticAgentLike } from './elastic-spans';
 
 type Env = Record<string, string | undefined>;
@@ -64,5 +65,7 @@ export function startElasticApm(config: Pick<Config, 'service' | 'untrackedPaths
     logger: logger.child({ component: 'elastic-apm' }),
     logLevel: (env.ELASTIC_APM_LOG_LEVEL as 'warning' | undefined) ?? 'warning',
   });
+  // What a user searched for stays out of the APM server, as it stays out of Jaeger.
+  apm.addFilter(redactRequestQuery);
   return apm;
 }

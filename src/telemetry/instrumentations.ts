@@ -5,6 +5,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import { routeTemplate } from '../http/route-template';
 import { isUntrackedPath } from '../http/untracked-paths';
 import { pgRequestHook } from './pg-spans';
+import { REDACTED_QUERY_PARAMS } from './redact-url';
 
 /**
  * Only what shows the request's path through the service: the server span, Postgres and
@@ -63,19 +64,3 @@ function routeOnClose(_span: Span, response: IncomingMessage | ServerResponse): 
     if (route !== undefined && metadata?.type === RPCType.HTTP) metadata.route = route;
   });
 }
-
-/**
- * Query parameters whose values server spans record as REDACTED in url.query: the http
- * instrumentation's own list (credentials in signed URLs), which an explicit list
- * replaces rather than extends, plus `q`, the product search, which is what users type.
- */
-export const REDACTED_QUERY_PARAMS = [
-  'sig',
-  'Signature',
-  'AWSAccessKeyId',
-  'X-Goog-Signature',
-  'X-Amz-Signature',
-  'X-Amz-Credential',
-  'X-Amz-Security-Token',
-  'q',
-];

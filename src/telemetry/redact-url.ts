@@ -4,3 +4,31 @@ export function redactUrl(url: string): string {
   if (u.password) u.password = '***';
   return u.toString();
 }
+
+/**
+ * A query string (no leading "?") with the values of sensitive parameters replaced by
+ * REDACTED and their keys kept, as the semantic conventions ask of url.query and as
+ * instrumentation-http does it.
+ */
+export function redactQuery(query: string, redacted: ReadonlySet<string>): string {
+  const params = new URLSearchParams(query);
+  for (const name of redacted) if (params.has(name)) params.set(name, 'REDACTED');
+  return params.toString();
+}
+
+/**
+ * Query parameters whose values both tracers record as REDACTED (url.query of the
+ * OpenTelemetry server span, the URL of an Elastic transaction): the http instrumentation's
+ * own list (credentials in signed URLs), which an explicit list
+ * replaces rather than extends, plus `q`, the product search, which is what users type.
+ */
+export const REDACTED_QUERY_PARAMS = [
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+  'q',
+];

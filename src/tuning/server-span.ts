@@ -21,6 +21,7 @@ import parseForwarded from 'forwarded-parse';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { routeTemplate } from '../http/route-template';
 import { isUntrackedPath } from '../http/untracked-paths';
+import { redactQuery } from '../telemetry/redact-url';
 
 /**
  * The request's server span without the http instrumentation, which replaces it when
@@ -166,11 +167,4 @@ function stripPort(address: string): string {
   if (address.startsWith('[')) return address.slice(1, address.indexOf(']'));
   const colon = address.indexOf(':');
   return colon !== -1 && colon === address.lastIndexOf(':') ? address.slice(0, colon) : address;
-}
-
-/** url.query with the values of sensitive parameters replaced. */
-function redactQuery(query: string, redacted: ReadonlySet<string>): string {
-  const params = new URLSearchParams(query);
-  for (const name of redacted) if (params.has(name)) params.set(name, 'REDACTED');
-  return params.toString();
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ApmIntakeReceiver } from '../helpers/apm-intake-receiver';
 import { OtlpReceiver } from '../../testkit/otlp-receiver';
@@ -102,6 +103,26 @@ describe('APM_AGENT=elastic: the native Elastic APM agent instead of OpenTelemet
     // The 404 was answered before the 500 was even sent, so its error would have been captured first.
     const notFound = await traceOf('elastic-404');
     assert.equal(intake.of('error').filter((e) => e.trace_id === notFound).length, 0);
+  });
+
+  test('When a product search is traced by Elastic, then no event holds the search text: REDACTED in the URL, as in url.query of the OpenTelemetry server span', async () => {
+    const term = `Secret${randomBytes(4).toString('hex')}`;
+    assert.equal((await fetch(`${server.url}/api/products?q=${term}&category=home`, { headers: { 'X-Request-Id': 'elastic-search' } })).status, 200);
+    const traceId = await eventually('the search log line', () => server.logs.find((l) => l.req_id === 'elastic-search' && l.trace_id)).then((l) => l.trace_id);
+    const tx = await eventually('the search transaction', () => intake.of('transaction').find((t) => t.trace_id === traceId), { timeoutMs: 15_000 });
+    const url = (tx.context as { request?: { url?: Record<string, unknown> } }).request?.url;
+    assert.equal(url?.search, '?q=REDACTED&category=home');
+    assert.equal(url?.raw, '/api/products?q=REDACTED&category=home');
+    assert.match(String(url?.full), /^http:\/\/[^/]+\/api\/products\?q=REDACTED&category=home$/);
+    // Its spans may come in a later intake request than the transaction.
+    await eventually("the search's redis and postgresql spans", () => {
+      const subtypes = intake
+        .of('span')
+        .filter((x) => x.transaction_id === tx.id)
+        .map((x) => x.subtype);
+      return subtypes.includes('redis') && subtypes.includes('postgresql') ? true : undefined;
+    });
+    assert.ok(!JSON.stringify(intake.events).toLowerCase().includes(term.toLowerCase()), 'the search text is in no event');
   });
 
   test('When Elastic traces, then OpenTelemetry sends nothing: never two tracers in one process', async () => {
