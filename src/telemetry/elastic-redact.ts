@@ -13,9 +13,9 @@ type WithRequest = { context?: { request?: { url?: RequestUrl } } };
 const redacted: ReadonlySet<string> = new Set(REDACTED_QUERY_PARAMS);
 
 /** `url` with the query after its first "?" redacted, or as it is when none of its parameters is sensitive. */
-function redactAfterQuestionMark(url: string | undefined): string | undefined {
-  const at = url?.indexOf('?') ?? -1;
-  if (url === undefined || at === -1) return url;
+function redactAfterQuestionMark(url: string): string {
+  const at = url.indexOf('?');
+  if (at === -1) return url;
   const query = url.slice(at + 1);
   const params = new URLSearchParams(query);
   return [...redacted].some((name) => params.has(name)) ? `${url.slice(0, at + 1)}${redactQuery(query, redacted)}` : url;
@@ -30,10 +30,9 @@ function redactAfterQuestionMark(url: string | undefined): string | undefined {
 export function redactRequestQuery<T extends object>(payload: T): T {
   // The agent types an event as any map; this is the part its intake spec gives a request.
   const url = (payload as WithRequest).context?.request?.url;
-  if (url) {
-    url.raw = redactAfterQuestionMark(url.raw);
-    url.search = redactAfterQuestionMark(url.search);
-    url.full = redactAfterQuestionMark(url.full);
+  for (const field of ['raw', 'search', 'full'] as const) {
+    const value = url?.[field];
+    if (url && value !== undefined) url[field] = redactAfterQuestionMark(value);
   }
   return payload;
 }

@@ -12,9 +12,9 @@ import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSI
 import type { Config } from '../config';
 import { ChildErrors } from './child-errors';
 import { instrumentations } from './instrumentations';
-import { REDACTED_QUERY_PARAMS } from './redact-url';
 import type { Logger } from './logger';
 import { PgErrorAttributes } from './pg-spans';
+import { REDACTED_QUERY_PARAMS } from './redact-url';
 import { spanExportFromEnv } from './span-export';
 import { traceServerRequests } from '../tuning/server-span';
 

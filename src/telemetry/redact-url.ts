@@ -19,8 +19,8 @@ export function redactQuery(query: string, redacted: ReadonlySet<string>): strin
 /**
  * Query parameters whose values both tracers record as REDACTED (url.query of the
  * OpenTelemetry server span, the URL of an Elastic transaction): the http instrumentation's
- * own list (credentials in signed URLs), which an explicit list
- * replaces rather than extends, plus `q`, the product search, which is what users type.
+ * own list (credentials in signed URLs), which an explicit list replaces rather than
+ * extends, plus `q`, the product search, which is what users type.
  */
 export const REDACTED_QUERY_PARAMS = [
   'sig',
