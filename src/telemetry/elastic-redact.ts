@@ -1,4 +1,4 @@
-import { REDACTED_QUERY_PARAMS, redactQuery } from './redact-url';
+import { REDACTED_QUERY_PARAMS, redactParams } from './redact-url';
 
 /** The URL fields the agent writes for an incoming request (context.request.url). */
 interface RequestUrl {
@@ -16,9 +16,8 @@ const redacted: ReadonlySet<string> = new Set(REDACTED_QUERY_PARAMS);
 function redactAfterQuestionMark(url: string): string {
   const at = url.indexOf('?');
   if (at === -1) return url;
-  const query = url.slice(at + 1);
-  const params = new URLSearchParams(query);
-  return [...redacted].some((name) => params.has(name)) ? `${url.slice(0, at + 1)}${redactQuery(query, redacted)}` : url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  return redactParams(params, redacted) ? `${url.slice(0, at + 1)}${params.toString()}` : url;
 }
 
 /**

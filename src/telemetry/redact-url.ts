@@ -12,8 +12,19 @@ export function redactUrl(url: string): string {
  */
 export function redactQuery(query: string, redacted: ReadonlySet<string>): string {
   const params = new URLSearchParams(query);
-  for (const name of redacted) if (params.has(name)) params.set(name, 'REDACTED');
+  redactParams(params, redacted);
   return params.toString();
+}
+
+/** Replaces the value of each sensitive parameter present by REDACTED; whether there was one. */
+export function redactParams(params: URLSearchParams, redacted: ReadonlySet<string>): boolean {
+  let found = false;
+  for (const name of redacted) {
+    if (!params.has(name)) continue;
+    params.set(name, 'REDACTED');
+    found = true;
+  }
+  return found;
 }
 
 /**
